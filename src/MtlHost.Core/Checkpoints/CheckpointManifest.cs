@@ -1,0 +1,52 @@
+namespace MtlHost.Core.Checkpoints;
+
+/// <summary>
+/// <c>manifest.json</c> of a checkpoint: what was trained, from which plugin DLLs (by SHA-256), and
+/// where each part's weights are.
+/// </summary>
+public sealed record CheckpointManifest
+{
+    /// <summary>Format version of this manifest.</summary>
+    public int Format { get; init; } = 1;
+
+    /// <summary>When the checkpoint was written (UTC, ISO 8601).</summary>
+    public required string CreatedUtc { get; init; }
+
+    /// <summary>Optimizer steps taken when it was written.</summary>
+    public required int Step { get; init; }
+
+    /// <summary>Seed of the run.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>Version of the SDK the host implements.</summary>
+    public required string SdkVersion { get; init; }
+
+    /// <summary>Encoder name and shape.</summary>
+    public required EncoderEntry Encoder { get; init; }
+
+    /// <summary>One entry per task.</summary>
+    public required IReadOnlyList<TaskEntry> Tasks { get; init; }
+
+    /// <summary>The encoder part of the manifest.</summary>
+    /// <param name="Name">Catalog name (<c>minilm</c>, <c>tiny</c>).</param>
+    /// <param name="File">Weights file, relative to the checkpoint folder.</param>
+    /// <param name="HiddenSize">Width.</param>
+    /// <param name="Layers">Number of layers.</param>
+    /// <param name="Heads">Attention heads.</param>
+    /// <param name="MaxLength">Longest token sequence used in training.</param>
+    public sealed record EncoderEntry(string Name, string File, int HiddenSize, int Layers, int Heads, int MaxLength);
+
+    /// <summary>The part of the manifest for one task.</summary>
+    /// <param name="Id">Task id.</param>
+    /// <param name="Version">Task version.</param>
+    /// <param name="Kind">Task kind.</param>
+    /// <param name="Labels">Labels in index order.</param>
+    /// <param name="State">Training state at the time of the checkpoint.</param>
+    /// <param name="Plugin">Plugin name.</param>
+    /// <param name="PluginAssembly">File name of the plugin's main assembly.</param>
+    /// <param name="PluginSha256">SHA-256 of that assembly; a checkpoint is only used with the same DLL.</param>
+    /// <param name="HeadFile">Head weights file, relative to the checkpoint folder.</param>
+    /// <param name="Scores">Validation scores at the time of the checkpoint.</param>
+    public sealed record TaskEntry(string Id, string Version, string Kind, IReadOnlyList<string> Labels, string State, string Plugin,
+        string PluginAssembly, string PluginSha256, string HeadFile, IReadOnlyDictionary<string, double>? Scores);
+}

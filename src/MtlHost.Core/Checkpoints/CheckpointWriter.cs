@@ -1,0 +1,81 @@
+using System.Text.Json;
+using MtlHost.Abstractions;
+using MtlHost.Core.Encoders;
+using MtlHost.Core.Training;
+
+namespace MtlHost.Core.Checkpoints;
+
+/// <summary>
+/// Writes a checkpoint folder — <c>encoder.bin</c>, <c>heads/&lt;task&gt;.bin</c> and
+/// <c>manifest.json</c> — atomically: everything goes to a temporary sibling folder that is renamed
+/// into place, so a crash mid-write never leaves a torn checkpoint under the final name.
+/// </summary>
+public static class CheckpointWriter
+{
+    /// <summary>Options for the manifest's JSON.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>Writes the checkpoint, replacing an older one at <paramref name="directory"/>.</summary>
+    /// <param name="directory">Final checkpoint folder.</param>
+    /// <param name="encoderName">Catalog name of the encoder.</param>
+    /// <param name="encoder">The shared encoder.</param>
+    /// <param name="tasks">The tasks whose heads to save.</param>
+    /// <param name="step">Steps taken.</param>
+    /// <param name="options">Run options.</param>
+    /// <param name="scores">Latest validation scores by task id, if any.</param>
+    /// <returns>The manifest written.</returns>
+    public static CheckpointManifest Write(string directory, string encoderName, BertEncoder encoder, IEnumerable<TaskRuntime> tasks, int step,
+        TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null)
+    {
+        var final = Path.GetFullPath(directory);
+        var parent = Path.GetDirectoryName(final)!;
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(final)}.tmp-{Environment.ProcessId}");
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+        Directory.CreateDirectory(Path.Combine(staging, "heads"));
+
+        encoder.save(Path.Combine(staging, "encoder.bin"));
+        var entries = new List<CheckpointManifest.TaskEntry>();
+        foreach (var task in tasks.OrderBy(t => t.Id, StringComparer.Ordinal))
+        {
+            var headFile = Path.Combine("heads", task.Id + ".bin");
+            task.Head.save(Path.Combine(staging, headFile));
+            entries.Add(new CheckpointManifest.TaskEntry(task.Id, task.Descriptor.Version.ToString(), task.Descriptor.Kind.ToString(),
+                task.Descriptor.Labels, task.State.ToString(), task.Source.PluginName, task.Source.AssemblyFile, task.Source.Sha256,
+                headFile.Replace('\\', '/'), scores is not null && scores.TryGetValue(task.Id, out var s) ? s.Scores : null));
+        }
+
+        var config = encoder.Config;
+        var manifest = new CheckpointManifest
+        {
+            CreatedUtc = DateTime.UtcNow.ToString("O"),
+            Step = step,
+            Seed = options.Seed,
+            SdkVersion = SdkInfo.Version.ToString(),
+            Encoder = new CheckpointManifest.EncoderEntry(encoderName, "encoder.bin", config.HiddenSize, config.LayerCount, config.HeadCount, options.MaxLength),
+            Tasks = entries,
+        };
+        File.WriteAllText(Path.Combine(staging, "manifest.json"), JsonSerializer.Serialize(manifest, JsonOptions));
+
+        // Swap in the new checkpoint: the old one is moved aside first and deleted only after the rename.
+        string? previous = null;
+        if (Directory.Exists(final))
+        {
+            previous = Path.Combine(parent, $".{Path.GetFileName(final)}.old-{Environment.ProcessId}");
+            if (Directory.Exists(previous))
+            {
+                Directory.Delete(previous, recursive: true);
+            }
+            Directory.Move(final, previous);
+        }
+        Directory.Move(staging, final);
+        if (previous is not null)
+        {
+            Directory.Delete(previous, recursive: true);
+        }
+        return manifest;
+    }
+}

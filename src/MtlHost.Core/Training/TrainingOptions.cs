@@ -1,0 +1,64 @@
+namespace MtlHost.Core.Training;
+
+/// <summary>
+/// How a joint training run goes. Defaults follow BERT fine-tuning practice (AdamW, linear warm-up
+/// then linear decay, gradient clipping at 1.0, weight decay 0.01 except on biases and LayerNorms).
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Optimizer steps; each step trains one sampled task on one mini-batch.</summary>
+    public int Steps { get; init; } = 300;
+
+    /// <summary>Examples per mini-batch.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Longest token sequence, including [CLS] and [SEP]; longer inputs are truncated.</summary>
+    public int MaxLength { get; init; } = 128;
+
+    /// <summary>Peak learning rate of the shared encoder; <see langword="null"/> takes the encoder's default.</summary>
+    public double? EncoderLearningRate { get; init; }
+
+    /// <summary>Peak learning rate of the task heads (freshly initialised, so higher than the encoder's).</summary>
+    public double HeadLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Decoupled weight decay (AdamW), not applied to biases and LayerNorm weights.</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Fraction of <see cref="Steps"/> over which the learning rate rises linearly from 0.</summary>
+    public double WarmupFraction { get; init; } = 0.1;
+
+    /// <summary>Largest global gradient norm; 0 disables clipping.</summary>
+    public double GradientClipNorm { get; init; } = 1.0;
+
+    /// <summary>Evaluate on the validation split every this many steps; 0 only evaluates at the end.</summary>
+    public int EvalEvery { get; init; }
+
+    /// <summary>Examples per evaluation batch.</summary>
+    public int EvalBatchSize { get; init; } = 64;
+
+    /// <summary>Seed for initialisation, data order and task sampling.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Log a progress line every this many steps; 0 never.</summary>
+    public int LogEvery { get; init; } = 50;
+
+    /// <summary>Consecutive non-finite losses after which a task is taken out of the run.</summary>
+    public int MaxNonFiniteLosses { get; init; } = 3;
+
+    /// <summary>Checks the values; returns the first problem as a message naming the option, or <see langword="null"/>.</summary>
+    /// <returns>The problem, or <see langword="null"/>.</returns>
+    public string? Validate()
+    {
+        if (Steps < 0) return "--steps must be 0 or more.";
+        if (BatchSize < 1) return "--batch-size must be at least 1.";
+        if (MaxLength < 8 || MaxLength > 512) return "--max-length must be between 8 and 512 (the encoder has 512 positions).";
+        if (EncoderLearningRate is < 0) return "--lr must not be negative.";
+        if (HeadLearningRate < 0) return "--head-lr must not be negative.";
+        if (WeightDecay < 0) return "--weight-decay must not be negative.";
+        if (WarmupFraction is < 0 or > 1) return "--warmup must be between 0 and 1.";
+        if (GradientClipNorm < 0) return "--clip-norm must not be negative.";
+        if (EvalEvery < 0) return "--eval-every must be 0 or more.";
+        if (EvalBatchSize < 1) return "--eval-batch-size must be at least 1.";
+        return null;
+    }
+}

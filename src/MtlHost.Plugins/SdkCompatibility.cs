@@ -1,0 +1,70 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using MtlHost.Abstractions;
+
+namespace MtlHost.Plugins;
+
+/// <summary>
+/// Reads a plugin assembly's metadata, without running any of its code, to check that it is a .NET
+/// assembly built against a compatible SDK (same major version of MtlHost.Abstractions).
+/// </summary>
+public static class SdkCompatibility
+{
+    /// <summary>The SDK assembly's name.</summary>
+    public const string SdkAssemblyName = "MtlHost.Abstractions";
+
+    /// <summary>Checks <paramref name="assemblyPath"/>; returns <see langword="null"/> when it may be loaded, otherwise why not.</summary>
+    /// <param name="assemblyPath">The plugin's main assembly.</param>
+    /// <returns>The reason to refuse it, or <see langword="null"/>.</returns>
+    public static string? Check(string assemblyPath)
+    {
+        if (!File.Exists(assemblyPath))
+        {
+            return $"'{assemblyPath}' does not exist; a plugin folder must contain <FolderName>.dll (or exactly one DLL).";
+        }
+
+        Version? referenced = null;
+        try
+        {
+            using var stream = File.OpenRead(assemblyPath);
+            using var pe = new PEReader(stream);
+            if (!pe.HasMetadata)
+            {
+                return NotDotNet(assemblyPath);
+            }
+            var reader = pe.GetMetadataReader();
+            if (!reader.IsAssembly)
+            {
+                return NotDotNet(assemblyPath);
+            }
+            foreach (var handle in reader.AssemblyReferences)
+            {
+                var reference = reader.GetAssemblyReference(handle);
+                if (reader.GetString(reference.Name) == SdkAssemblyName)
+                {
+                    referenced = reference.Version;
+                }
+            }
+        }
+        catch (BadImageFormatException)
+        {
+            return NotDotNet(assemblyPath);
+        }
+
+        if (referenced is null)
+        {
+            return $"'{Path.GetFileName(assemblyPath)}' does not reference {SdkAssemblyName}; a task plugin implements IMtlTask " +
+                   "from the MtlHost SDK (reference src/MtlHost.Abstractions or the MtlHost.Abstractions package).";
+        }
+        var host = SdkInfo.Version;
+        if (referenced.Major != host.Major)
+        {
+            return $"'{Path.GetFileName(assemblyPath)}' was built against SDK {referenced} but this host accepts SDK {host.Major}.x " +
+                   $"(host SDK {host}); rebuild the plugin against {SdkAssemblyName} {host.Major}.x.";
+        }
+        return null;
+    }
+
+    private static string NotDotNet(string path) =>
+        $"'{Path.GetFileName(path)}' is not a .NET assembly; remove it from the plugins folder, or replace it with the plugin's built DLL.";
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using MtlHost.Core.Devices;
+using MtlHost.Core.Encoders;
+
+namespace MtlHost.Cli;
+
+/// <summary>
+/// The command line of DESIGN.md: verbs, their options, and strict parsing. An unknown verb or
+/// option, a missing value or a value of the wrong type is a <see cref="UsageException"/> (exit 2).
+/// </summary>
+public static class CommandLine
+{
+    private static readonly OptionSpec Config = new("config", null, OptionKind.Text, "JSON settings file layered over appsettings.json");
+    private static readonly OptionSpec Plugins = new("plugins", "Plugins:Directory", OptionKind.Text, "plugins folder (default: artifacts/plugins of the build)");
+    private static readonly OptionSpec Json = new("json", null, OptionKind.Flag, "print one JSON object with the results on standard output");
+
+    /// <summary>Options of <c>train</c> (and of <c>serve</c>).</summary>
+    public static IReadOnlyList<OptionSpec> TrainOptions { get; } =
+    [
+        Config, Plugins,
+        new("encoder", "Encoder:Name", OptionKind.Choice, "shared encoder", EncoderCatalog.Names),
+        new("device", "Encoder:Device", OptionKind.Choice, "cpu, or cuda when a GPU and a CUDA build are present", DeviceSelector.Names),
+        new("steps", "Training:Steps", OptionKind.Count, "optimizer steps"),
+        new("batch-size", "Training:BatchSize", OptionKind.Count, "examples per mini-batch"),
+        new("max-length", "Training:MaxLength", OptionKind.Count, "longest token sequence (truncation)"),
+        new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for tiny)"),
+        new("head-lr", "Training:HeadLearningRate", OptionKind.Number, "peak learning rate of the task heads (default 1e-3)"),
+        new("warmup", "Training:WarmupFraction", OptionKind.Number, "fraction of steps of linear warm-up (default 0.1)"),
+        new("eval-every", "Training:EvalEvery", OptionKind.Count, "evaluate every N steps (default: at the end only)"),
+        new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>)"),
+        new("seed", "Training:Seed", OptionKind.Integer, "seed for initialisation, data order and sampling"),
+        new("sampler", "Training:Sampler", OptionKind.Choice, "task sampling", ["proportional"]),
+        new("weighting", "Training:Weighting", OptionKind.Choice, "loss weighting", ["ew"]),
+        new("sharing", "Training:Sharing", OptionKind.Choice, "encoder sharing", ["hard"]),
+        new("watch", null, OptionKind.Flag, "watch the plugins folder and hot-reload (not available yet)"),
+        new("single-task", null, OptionKind.Flag, "train each task alone as a baseline (not available yet)"),
+        Json,
+    ];
+
+    /// <summary>Options of <c>plugins list</c> and <c>plugins check</c>.</summary>
+    public static IReadOnlyList<OptionSpec> PluginOptions { get; } =
+    [
+        Config, Plugins,
+        new("encoder", "Encoder:Name", OptionKind.Choice, "encoder whose width heads are checked against", EncoderCatalog.Names),
+        Json,
+    ];
+
+    /// <summary>The usage text.</summary>
+    public static string Usage { get; } = """
+        mtlhost: multi-task learning host — task plugins from a folder, one shared transformer encoder.
+
+        usage:
+          mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|tiny] [--steps N] [--batch-size N]
+                          [--device cpu|cuda] [--out DIR] [--seed N] [--json]
+                          [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
+                          [--sampler proportional] [--weighting ew] [--sharing hard]
+          mtlhost plugins list|check [--plugins DIR] [--encoder minilm|tiny] [--json]
+
+        exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
+        Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables
+        (for example MTLHOST_Training__Steps=100).
+        """;
+
+    /// <summary>Parses <paramref name="args"/>.</summary>
+    /// <param name="args">The process arguments.</param>
+    /// <returns>The command.</returns>
+    /// <exception cref="UsageException">The command line is not valid.</exception>
+    public static ParsedCommand Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            throw new UsageException(Usage);
+        }
+
+        var verb = args[0];
+        string? subVerb = null;
+        var position = 1;
+        IReadOnlyList<OptionSpec> specs;
+        switch (verb)
+        {
+            case "train":
+                specs = TrainOptions;
+                break;
+            case "plugins":
+                if (args.Count < 2 || args[1] is not ("list" or "check"))
+                {
+                    throw new UsageException("mtlhost plugins: say 'list' or 'check' (mtlhost plugins list [--plugins DIR]).");
+                }
+                subVerb = args[1];
+                position = 2;
+                specs = PluginOptions;
+                break;
+            case "serve" or "eval" or "predict":
+                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train' and 'plugins' are.");
+            default:
+                throw new UsageException($"unknown command '{verb}'; the commands are train, plugins list, plugins check.\n\n{Usage}");
+        }
+
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (; position < args.Count; position++)
+        {
+            var token = args[position];
+            if (!token.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"mtlhost {verb}: unexpected argument '{token}'; options start with --.");
+            }
+            var name = token[2..];
+            string? inlineValue = null;
+            var equals = name.IndexOf('=');
+            if (equals >= 0)
+            {
+                inlineValue = name[(equals + 1)..];
+                name = name[..equals];
+            }
+            var spec = specs.FirstOrDefault(s => s.Name == name)
+                ?? throw new UsageException($"mtlhost {verb}: unknown option --{name}; the options are {string.Join(", ", specs.Select(s => "--" + s.Name))}.");
+            if (options.ContainsKey(name))
+            {
+                throw new UsageException($"mtlhost {verb}: --{name} is given twice.");
+            }
+
+            if (spec.Kind == OptionKind.Flag)
+            {
+                if (inlineValue is not null)
+                {
+                    throw new UsageException($"mtlhost {verb}: --{name} takes no value.");
+                }
+                options[name] = "true";
+                continue;
+            }
+
+            var value = inlineValue;
+            if (value is null)
+            {
+                if (position + 1 >= args.Count || args[position + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new UsageException($"mtlhost {verb}: --{name} needs a value ({spec.Help}).");
+                }
+                value = args[++position];
+            }
+            options[name] = Check(verb, spec, value);
+        }
+        return new ParsedCommand(verb, subVerb, options, specs);
+    }
+
+    private static string Check(string verb, OptionSpec spec, string value)
+    {
+        switch (spec.Kind)
+        {
+            case OptionKind.Count when !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _):
+                throw new UsageException($"mtlhost {verb}: --{spec.Name} must be a whole number, not '{value}'.");
+            case OptionKind.Integer when !int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _):
+                throw new UsageException($"mtlhost {verb}: --{spec.Name} must be an integer, not '{value}'.");
+            case OptionKind.Number when !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number):
+                throw new UsageException($"mtlhost {verb}: --{spec.Name} must be a number, not '{value}'.");
+            case OptionKind.Choice:
+            {
+                var match = spec.Allowed!.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
+                return match ?? throw new UsageException(
+                    $"mtlhost {verb}: --{spec.Name} '{value}' is not known; use one of {string.Join(", ", spec.Allowed!)}.");
+            }
+            case OptionKind.Text when string.IsNullOrWhiteSpace(value):
+                throw new UsageException($"mtlhost {verb}: --{spec.Name} must not be empty.");
+            default:
+                return value;
+        }
+    }
+}

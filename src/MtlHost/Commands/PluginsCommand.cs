@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions;
+using MtlHost.Cli;
+using MtlHost.Core.Encoders;
+using MtlHost.Core.Tokenization;
+using MtlHost.Core.Training;
+using MtlHost.Hosting;
+using MtlHost.Plugins;
+using TorchSharp;
+
+namespace MtlHost.Commands;
+
+/// <summary>
+/// <c>mtlhost plugins list</c> shows what the plugins folder holds: each plugin, loaded or refused
+/// and why, with its tasks. <c>mtlhost plugins check</c> also reads every task's data and exits with
+/// 2 when anything would not train.
+/// </summary>
+public sealed class PluginsCommand
+{
+    private readonly IConfiguration _configuration;
+    private readonly ParsedCommand _command;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the command.</summary>
+    /// <param name="configuration">Layered configuration.</param>
+    /// <param name="command">The parsed command line.</param>
+    /// <param name="loggerFactory">Logging.</param>
+    public PluginsCommand(IConfiguration configuration, ParsedCommand command, ILoggerFactory loggerFactory)
+    {
+        _configuration = configuration;
+        _command = command;
+        _logger = loggerFactory.CreateLogger("MtlHost.Plugins");
+    }
+
+    /// <summary>Runs the command.</summary>
+    /// <param name="output">Where the listing goes.</param>
+    /// <returns>The exit code.</returns>
+    public int Run(TextWriter output)
+    {
+        var check = _command.SubVerb == "check";
+        var directory = HostSettings.ResolvePluginsDirectory(_configuration);
+        var encoderName = (_configuration["Encoder:Name"] ?? EncoderCatalog.MiniLm).ToLowerInvariant();
+        if (!EncoderCatalog.IsKnown(encoderName))
+        {
+            throw new UsageException($"--encoder (Encoder:Name) '{encoderName}' is not known; use one of {string.Join(", ", EncoderCatalog.Names)}.");
+        }
+        var config = EncoderCatalog.ConfigOf(encoderName);
+        var headOptions = new HeadOptions(config.HiddenSize, config.HiddenDropout);
+        using var plugins = PluginSet.Load(new TaskPluginLoader(headOptions, _logger), directory, requireLoaded: false);
+
+        var entries = new List<PluginEntry>();
+        var problems = plugins.Result.Refused.Count;
+        BertWordPieceTokenizer? tokenizer = null;
+        foreach (var plugin in plugins.Result.Loaded)
+        {
+            var tasks = new List<TaskEntry>();
+            foreach (var task in plugin.Tasks)
+            {
+                var d = task.Descriptor;
+                string? dataProblem = null;
+                int? train = null, validation = null;
+                if (check)
+                {
+                    tokenizer ??= BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
+                    var factory = new TaskRuntimeFactory(tokenizer, headOptions, torch.CPU, new TrainingOptions(), _logger);
+                    try
+                    {
+                        using var runtime = factory.Create(task, new TaskSource(plugin.Name, plugin.Candidate.Directory,
+                            Path.GetFileName(plugin.Candidate.AssemblyPath), plugin.Sha256));
+                        train = runtime.Train.Count;
+                        validation = runtime.Validation.Count;
+                    }
+                    catch (Exception e)
+                    {
+                        dataProblem = e is TaskDataException ? e.Message : $"its dataset adapter threw {e.GetType().Name}: {e.Message}";
+                        problems++;
+                    }
+                }
+                tasks.Add(new TaskEntry(d.Id, d.Version.ToString(), d.Kind.ToString(), d.Labels, train, validation, dataProblem));
+            }
+            entries.Add(new PluginEntry(plugin.Name, "loaded", plugin.Candidate.AssemblyPath, plugin.Sha256, null, tasks));
+        }
+        entries.AddRange(plugins.Result.Refused.Select(r => new PluginEntry(r.Name, "refused", r.Candidate.AssemblyPath, null, r.Reason, [])));
+        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+
+        if (_command.Has("json"))
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { directory = plugins.Result.Directory, plugins = entries }, SummaryJson.Options));
+        }
+        else
+        {
+            output.WriteLine($"plugins folder: {plugins.Result.Directory}");
+            foreach (var entry in entries)
+            {
+                output.WriteLine($"{entry.Name}: {entry.State}{(entry.Reason is null ? "" : " — " + entry.Reason)}");
+                foreach (var task in entry.Tasks)
+                {
+                    var data = task.Train is null ? "" : $", {task.Train} train / {task.Validation} validation examples";
+                    output.WriteLine($"  task {task.Id} {task.Version} {task.Kind} [{string.Join(", ", task.Labels)}]{data}");
+                    if (task.DataProblem is not null)
+                    {
+                        output.WriteLine($"    data problem: {task.DataProblem}");
+                    }
+                }
+            }
+        }
+        return check && problems > 0 ? 2 : 0;
+    }
+
+    private sealed record PluginEntry(string Name, string State, string Assembly, string? Sha256, string? Reason, IReadOnlyList<TaskEntry> Tasks);
+
+    private sealed record TaskEntry(string Id, string Version, string Kind, IReadOnlyList<string> Labels, int? Train, int? Validation, string? DataProblem);
+}

@@ -1,0 +1,61 @@
+using MtlHost.Core.Training;
+
+namespace MtlHost.Commands;
+
+/// <summary>The result of <c>train</c>, printed as a table or (with <c>--json</c>) as one JSON object, and saved as <c>summary.json</c>.</summary>
+/// <param name="Encoder">Encoder name.</param>
+/// <param name="Device">Device name.</param>
+/// <param name="Steps">Steps taken.</param>
+/// <param name="Seconds">Training time, evaluation excluded.</param>
+/// <param name="StepsPerSecond">Training speed.</param>
+/// <param name="Checkpoint">Checkpoint folder.</param>
+/// <param name="Tasks">Per-task results.</param>
+/// <param name="Refused">Plugins and tasks that did not join the run, with reasons.</param>
+public sealed record RunSummary(string Encoder, string Device, int Steps, double Seconds, double StepsPerSecond, string Checkpoint,
+    IReadOnlyList<RunSummary.TaskResult> Tasks, IReadOnlyList<RunSummary.Refusal> Refused)
+{
+    /// <summary>One task's result.</summary>
+    /// <param name="Id">Task id.</param>
+    /// <param name="Version">Task version.</param>
+    /// <param name="Plugin">Plugin name.</param>
+    /// <param name="State">Training or Quarantined.</param>
+    /// <param name="QuarantineReason">Why it was quarantined.</param>
+    /// <param name="Steps">Steps that trained it.</param>
+    /// <param name="TrainLoss">Smoothed training loss.</param>
+    /// <param name="Validation">Validation results, if evaluated.</param>
+    public sealed record TaskResult(string Id, string Version, string Plugin, string State, string? QuarantineReason, int Steps,
+        double? TrainLoss, ValidationResult? Validation);
+
+    /// <summary>A task's validation result.</summary>
+    /// <param name="Examples">Examples evaluated.</param>
+    /// <param name="Loss">Mean loss.</param>
+    /// <param name="Primary">Name of the primary score.</param>
+    /// <param name="HigherIsBetter">Its direction.</param>
+    /// <param name="Score">Its value.</param>
+    /// <param name="Baseline">The trivial predictor's value of the same score.</param>
+    /// <param name="Scores">Every score.</param>
+    public sealed record ValidationResult(int Examples, double Loss, string Primary, bool HigherIsBetter, double Score, double Baseline,
+        IReadOnlyDictionary<string, double> Scores);
+
+    /// <summary>Something that did not join the run.</summary>
+    /// <param name="Plugin">Plugin name.</param>
+    /// <param name="Task">Task id, when one task of a loaded plugin was refused.</param>
+    /// <param name="Reason">Why.</param>
+    public sealed record Refusal(string Plugin, string? Task, string Reason);
+
+    /// <summary>Builds the summary from a training report.</summary>
+    /// <param name="encoder">Encoder name.</param>
+    /// <param name="device">Device name.</param>
+    /// <param name="report">The report.</param>
+    /// <param name="checkpoint">Checkpoint folder.</param>
+    /// <param name="refused">Refusals.</param>
+    /// <returns>The summary.</returns>
+    public static RunSummary From(string encoder, string device, TrainingReport report, string checkpoint, IReadOnlyList<Refusal> refused) =>
+        new(encoder, device, report.Steps, Math.Round(report.Seconds, 3), Math.Round(report.StepsPerSecond, 3), checkpoint,
+            report.Tasks.Select(t => new TaskResult(t.TaskId, t.Version, t.Plugin, t.State.ToString(), t.QuarantineReason, t.StepsTrained,
+                double.IsFinite(t.TrainLoss) ? t.TrainLoss : null,
+                t.Validation is { } v
+                    ? new ValidationResult(v.Examples, v.Loss, v.PrimaryScore, v.HigherIsBetter, v.Primary, v.Baseline, v.Scores)
+                    : null)).ToList(),
+            refused);
+}

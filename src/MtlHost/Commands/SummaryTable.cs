@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace MtlHost.Commands;
+
+/// <summary>Prints a run summary as a fixed-width table for people.</summary>
+public static class SummaryTable
+{
+    /// <summary>Writes the table.</summary>
+    /// <param name="output">Destination.</param>
+    /// <param name="summary">The summary.</param>
+    public static void Write(TextWriter output, RunSummary summary)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"trained {summary.Steps} steps in {summary.Seconds:F1} s ({summary.StepsPerSecond:F2} steps/s), encoder {summary.Encoder} on {summary.Device}"));
+        var rows = new List<string[]> { new[] { "task", "plugin", "state", "steps", "train loss", "val loss", "primary", "score", "baseline", "other scores" } };
+        foreach (var task in summary.Tasks)
+        {
+            var v = task.Validation;
+            rows.Add(
+            [
+                task.Id, task.Plugin, task.State, task.Steps.ToString(CultureInfo.InvariantCulture), Format(task.TrainLoss),
+                Format(v?.Loss), v?.Primary ?? "-", Format(v?.Score), Format(v?.Baseline),
+                v is null ? "" : string.Join(" ", v.Scores.Where(s => s.Key != v.Primary).Select(s => $"{s.Key}={Format(s.Value)}")),
+            ]);
+        }
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            output.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+        }
+        foreach (var task in summary.Tasks.Where(t => t.QuarantineReason is not null))
+        {
+            output.WriteLine($"quarantined {task.Id}: {task.QuarantineReason}");
+        }
+        foreach (var refusal in summary.Refused)
+        {
+            output.WriteLine($"refused {refusal.Plugin}{(refusal.Task is null ? "" : "/" + refusal.Task)}: {refusal.Reason}");
+        }
+        output.WriteLine($"checkpoint: {summary.Checkpoint}");
+    }
+
+    private static string Format(double? value) =>
+        value is { } v && double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+}

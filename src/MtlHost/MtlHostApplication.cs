@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using MtlHost.Cli;
+using MtlHost.Commands;
+using MtlHost.Hosting;
+
+namespace MtlHost;
+
+/// <summary>The program: parses the command line, builds the generic host and runs the command.</summary>
+public static class MtlHostApplication
+{
+    /// <summary>Exit code of success.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code of a run that failed.</summary>
+    public const int RunFailed = 1;
+
+    /// <summary>Exit code of bad usage or bad input.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Runs a command line.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Standard output: results.</param>
+    /// <param name="error">Standard error: the reason of a failure.</param>
+    /// <param name="cancellationToken">Ends training early (Ctrl-C); results are still saved.</param>
+    /// <returns>The exit code.</returns>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var command = CommandLine.Parse(args);
+            using var host = HostFactory.Build(command);
+            return command.Verb switch
+            {
+                "train" => host.Services.GetRequiredService<TrainCommand>().Run(output, cancellationToken),
+                _ => host.Services.GetRequiredService<PluginsCommand>().Run(output),
+            };
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"mtlhost: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"mtlhost: the run failed: {e.GetType().Name}: {e.Message}");
+            error.WriteLine(e.StackTrace);
+            return RunFailed;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using MtlHost.Abstractions;
+using MtlHost.Tests.Infrastructure;
+using Shouldly;
+using Xunit;
+
+namespace MtlHost.Tests.Data;
+
+public sealed class JsonLinesDatasetTests : IDisposable
+{
+    private static readonly TaskDescriptor Sequence = new("demo", new Version(1, 0), TaskKind.SequenceClassification, ["ham", "spam"]);
+    private readonly TemporaryDirectory _folder = new();
+    private readonly List<DataProblem> _problems = [];
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Reads_text_and_label_and_records_the_source_line()
+    {
+        Write("train", """{"text": "cheap pills $$$", "label": "spam", "extra": 1}""", "", """{"text": "meeting at 10", "label": "ham"}""");
+
+        var examples = Dataset().Read(DataSplit.Train).ToList();
+
+        examples.Select(e => e.Label).ShouldBe(["spam", "ham"]);
+        examples[1].Source.ShouldBe("train.jsonl:3");
+        _problems.ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("""{"text": "x", "label": "eggs"}""", "unknown label \"eggs\"")]
+    [InlineData("""{"label": "spam"}""", "missing field \"text\"")]
+    [InlineData("""{"text": "  ", "label": "spam"}""", "field \"text\" is empty")]
+    [InlineData("""{"text": "x", "label": "spam" """, "not valid JSON")]
+    [InlineData("""["x", "spam"]""", "expected a JSON object")]
+    public void A_bad_line_is_reported_with_file_and_line_and_skipped(string badLine, string expected)
+    {
+        Write("train", """{"text": "ok", "label": "ham"}""", badLine, """{"text": "fine", "label": "spam"}""");
+
+        var examples = Dataset().Read(DataSplit.Train).ToList();
+
+        examples.Count.ShouldBe(2);
+        var problem = _problems.ShouldHaveSingleItem();
+        problem.Line.ShouldBe(2);
+        problem.File.ShouldEndWith("train.jsonl");
+        problem.Problem.ShouldContain(expected);
+        problem.ToString().ShouldStartWith(problem.File + ":2: ");
+    }
+
+    [Fact]
+    public void Too_many_bad_lines_make_the_split_unusable_with_the_first_one_named()
+    {
+        Write("train", Enumerable.Repeat("""{"text": "x"}""", 4).ToArray());
+
+        var error = Should.Throw<TaskDataException>(() => new JsonLinesDataset(_folder.Path, Sequence, Context()) { MaxBadLines = 2 }
+            .Read(DataSplit.Train).ToList());
+
+        error.Message.ShouldContain("more than 2 bad lines");
+        error.Message.ShouldContain("train.jsonl:1: missing field \"label\"");
+    }
+
+    [Fact]
+    public void A_missing_split_file_names_the_file_and_the_fix()
+    {
+        var error = Should.Throw<TaskDataException>(() => Dataset().Read(DataSplit.Validation).ToList());
+
+        error.Message.ShouldContain("validation.jsonl");
+        error.Message.ShouldContain("does not exist");
+    }
+
+    [Fact]
+    public void Token_regression_and_multi_label_lines_are_checked_for_their_kind()
+    {
+        var tokens = new TaskDescriptor("ner", new Version(1, 0), TaskKind.TokenClassification, ["O", "B-X"]);
+        Write("train", """{"words": ["a", "b"], "word_labels": ["O"]}""", """{"words": ["a"], "word_labels": ["B-X"]}""");
+        new JsonLinesDataset(_folder.Path, tokens, Context()).Read(DataSplit.Train).Count().ShouldBe(1);
+        _problems.Last().Problem.ShouldContain("2 words but 1 word_labels");
+
+        var regression = new TaskDescriptor("syllables", new Version(1, 0), TaskKind.Regression, []);
+        Write("train", """{"text": "cat", "value": "one"}""", """{"text": "cat", "value": 1}""", """{"text": "dog", "value": "2.5"}""");
+        new JsonLinesDataset(_folder.Path, regression, Context()).Read(DataSplit.Train).Select(e => e.Value).ShouldBe([1.0, 2.5]);
+        _problems.Last().Problem.ShouldContain("not a number");
+
+        var multi = new TaskDescriptor("topics", new Version(1, 0), TaskKind.MultiLabelClassification, ["a", "b"]);
+        Write("train", """{"text": "t", "labels": ["a", "c"]}""", """{"text": "t", "labels": []}""");
+        new JsonLinesDataset(_folder.Path, multi, Context()).Read(DataSplit.Train).Count().ShouldBe(1);
+        _problems.Last().Problem.ShouldContain("unknown label \"c\"");
+    }
+
+    private JsonLinesDataset Dataset() => new(_folder.Path, Sequence, Context());
+
+    private TaskContext Context() => new(_folder.Path, 0, _problems.Add);
+
+    private void Write(string split, params string[] lines) => File.WriteAllLines(_folder.Combine(split + ".jsonl"), lines);
+}
