@@ -95,7 +95,7 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor, Tensor>
         using var padding = attentionMask.eq(0);
         using var additive = zeros(attentionMask.shape, dtype, attentionMask.device)
             .masked_fill_(padding, finfo(dtype).min);
-        return additive.unsqueeze(1).unsqueeze(1);
+        return additive.view(attentionMask.shape[0], 1, 1, attentionMask.shape[1]);
     }
 
     /// <summary>
@@ -154,7 +154,8 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor, Tensor>
         // As in BERT: the padding token starts as the zero vector (padding_idx keeps it out of the gradient).
         var wordEmbeddings = get_parameter("embeddings.word_embeddings.weight")
             ?? throw new InvalidOperationException("BertEmbeddings no longer registers word_embeddings.weight.");
-        wordEmbeddings[Config.PadTokenId].zero_();
+        using var padding = wordEmbeddings[Config.PadTokenId];
+        padding.zero_();
     }
 
     private static void CheckInputs(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
@@ -30,6 +31,12 @@ public sealed class BertWordPieceTokenizer
 
     // The reference's max_input_chars_per_word (Hugging Face's default; Google's original used 200).
     private const int MaxInputCharsPerWord = 100;
+
+    // A generous guess (English averages about four characters per token) so that one piece is almost always enough.
+    private const int PieceCharactersPerToken = 8;
+    private const int MinimumPieceLength = 1024;
+
+    private static readonly SearchValues<char> AsciiWhitespace = SearchValues.Create(" \t\n\r");
 
     private readonly WordPieceTokenizer _wordPiece;
 
@@ -222,16 +229,27 @@ public sealed class BertWordPieceTokenizer
     }
 
     // Runs the same normalizer and pre-tokenizer the WordPieceTokenizer was built with, but feeds WordPiece one word
-    // at a time, which is what tells us which word each token came from. Stops once the budget is reached, since
-    // callers only ever keep a prefix.
+    // at a time, which is what tells us which word each token came from.
+    //
+    // Callers only ever keep a prefix of the tokens, so a long text is processed piece by piece until the budget is
+    // met. Pieces end just after an ASCII whitespace character, where the reference's result is a plain concatenation:
+    // the character becomes a separator, and no rule (NFD reordering, final sigma, CJK spacing) looks across one.
     private void AppendText(string text, int budget, TokenBuffer tokens, int fixedWordId)
     {
-        if (budget <= 0 || text.Length == 0)
+        int pieceLength = (int)Math.Min(int.MaxValue, Math.Max(MinimumPieceLength, (long)budget * PieceCharactersPerToken));
+        int start = 0;
+        int wordsBefore = 0;
+        while (start < text.Length && tokens.Count < budget)
         {
-            return;
+            int end = PieceEnd(text, start, pieceLength);
+            wordsBefore += AppendPiece(text.AsSpan(start, end - start), budget, tokens, fixedWordId, wordsBefore);
+            start = end;
         }
+    }
 
-        string normalized = BertBasicNormalizer.Instance.Normalize(text);
+    private int AppendPiece(ReadOnlySpan<char> piece, int budget, TokenBuffer tokens, int fixedWordId, int wordsBefore)
+    {
+        string normalized = BertBasicNormalizer.Instance.Normalize(piece);
         List<(int Offset, int Length)> words = [];
         BertBasicPreTokenizer.Split(normalized, words);
 
@@ -242,12 +260,25 @@ public sealed class BertWordPieceTokenizer
                 normalized.AsSpan(offset, length),
                 considerPreTokenization: false,
                 considerNormalization: false);
-            int wordId = fixedWordId >= 0 ? fixedWordId : w;
+            int wordId = fixedWordId >= 0 ? fixedWordId : wordsBefore + w;
             for (int i = 0; i < ids.Count; i++)
             {
                 tokens.Add(ids[i], wordId);
             }
         }
+
+        return words.Count;
+    }
+
+    private static int PieceEnd(string text, int start, int pieceLength)
+    {
+        if (text.Length - start <= pieceLength)
+        {
+            return text.Length;
+        }
+
+        int separator = text.AsSpan(start + pieceLength).IndexOfAny(AsciiWhitespace);
+        return separator < 0 ? text.Length : start + pieceLength + separator + 1;
     }
 
     private static Dictionary<string, int> ReadVocabulary(byte[] bytes, out int lineCount)

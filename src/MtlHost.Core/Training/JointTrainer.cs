@@ -98,17 +98,9 @@ public sealed class JointTrainer : IDisposable
         var logStep = Step;
         while (Step < _options.Steps && !cancellationToken.IsCancellationRequested)
         {
-            var live = _tasks.Where(t => t.State == TaskState.Training).ToList();
-            if (live.Count == 0)
-            {
-                throw new InvalidOperationException("Every task has been quarantined; nothing is left to train: " +
-                    string.Join("; ", _tasks.Select(t => $"{t.Id}: {t.QuarantineReason}")));
-            }
-
             clock.Start();
-            TrainStep(live[_sampler.Next(live, Step, _random)]);
+            RunStep();
             clock.Stop();
-            Step++;
 
             if (_options.LogEvery > 0 && Step % _options.LogEvery == 0)
             {
@@ -154,6 +146,23 @@ public sealed class JointTrainer : IDisposable
                 Step, score.TaskId, score.Loss, score.PrimaryScore, score.Primary, score.Baseline);
         }
         return scores;
+    }
+
+    /// <summary>
+    /// Runs one training step: samples a live task, trains it on one mini-batch, advances the
+    /// learning-rate schedule. Whoever drives the trainer may change the run between two calls.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Every task has been quarantined.</exception>
+    public void RunStep()
+    {
+        var live = _tasks.Where(t => t.State == TaskState.Training).ToList();
+        if (live.Count == 0)
+        {
+            throw new InvalidOperationException("Every task has been quarantined; nothing is left to train: " +
+                string.Join("; ", _tasks.Select(t => $"{t.Id}: {t.QuarantineReason}")));
+        }
+        TrainStep(live[_sampler.Next(live, Step, _random)]);
+        Step++;
     }
 
     private void TrainStep(TaskRuntime task)

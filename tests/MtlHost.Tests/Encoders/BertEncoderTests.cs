@@ -9,19 +9,9 @@ namespace MtlHost.Tests.Encoders;
 /// <summary>
 /// Behaviour of the randomly initialised encoder: shapes, masking, parameter names, seeding.
 /// </summary>
-[Collection(TorchGlobalState.Name)]
+/// <remarks>Seeded tests rely on the assembly running tests one at a time (torch's generator is process-wide).</remarks>
 public sealed class BertEncoderTests
 {
-    /// <summary>
-    /// Tests that seed torch's global generator must not run in parallel with each other.
-    /// </summary>
-    [CollectionDefinition(Name, DisableParallelization = true)]
-    public sealed class TorchGlobalState
-    {
-        /// <summary>The collection name.</summary>
-        public const string Name = "TorchSharp global state";
-    }
-
     private static readonly long[][] Sentences =
     [
         [101, 7592, 1010, 2088, 999, 102],

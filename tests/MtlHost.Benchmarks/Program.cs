@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using MtlHost.Benchmarks;
+using MtlHost.Core.Sampling;
+using MtlHost.Core.Training;
+
+// Figures, not pass/fail: each benchmark measures the host against a baseline in the same run
+// and prints the ratio.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+var encoder = Option("--encoder") ?? "tiny";
+Console.WriteLine($"MtlHost benchmarks — {which}, encoder {encoder}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
+
+using var setup = BenchmarkSetup.Load(encoder);
+if (which is "step" or "all")
+{
+    StepBenchmark(int.Parse(Option("--steps") ?? (encoder == "tiny" ? "400" : "40"), CultureInfo.InvariantCulture));
+}
+if (which is "memory" or "all")
+{
+    MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));
+}
+return 0;
+
+string? Option(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+// (a) Steady-state training step: the host's joint trainer (two plugin tasks loaded from DLLs)
+// vs. the bare loop, same model shape, data, batch size and task proportions. Rounds alternate so
+// that drift in the machine's speed hits both alike.
+void StepBenchmark(int steps)
+{
+    var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 42 };
+    var runtimes = setup.CreateRuntimes(options);
+    using var hostEncoder = setup.CreateEncoder(42);
+    using var trainer = new JointTrainer(hostEncoder, runtimes, new ProportionalTaskSampler(), options, 5e-4, TorchSharp.torch.CPU,
+        setup.Tokenizer.PadId, NullLogger.Instance);
+    using var bareEncoder = setup.CreateEncoder(42);
+    using var bare = new BareTrainingLoop(bareEncoder, runtimes.Select(r => r.Train).ToArray(),
+        runtimes.Select(r => r.Descriptor.Labels.Count).ToArray(), options.BatchSize, setup.Tokenizer.PadId, 42);
+
+    var warmup = Math.Max(5, steps / 10);
+    Time(trainer.RunStep, warmup);
+    Time(bare.Step, warmup);
+    var hostTimes = new List<double>();
+    var bareTimes = new List<double>();
+    for (var round = 0; round < 3; round++)
+    {
+        hostTimes.Add(Time(trainer.RunStep, steps));
+        bareTimes.Add(Time(bare.Step, steps));
+    }
+    var host = hostTimes.Order().ElementAt(1);
+    var baseline = bareTimes.Order().ElementAt(1);
+    Console.WriteLine();
+    Console.WriteLine($"training step, {setup.EncoderName} encoder, batch {options.BatchSize}, {steps} steps x 3 rounds (median round):");
+    Console.WriteLine($"  host joint trainer : {1000 * host:F2} ms/step  {1 / host:F1} steps/s   rounds {string.Join(" ", hostTimes.Select(t => (1000 * t).ToString("F2")))}");
+    Console.WriteLine($"  bare TorchSharp    : {1000 * baseline:F2} ms/step  {1 / baseline:F1} steps/s   rounds {string.Join(" ", bareTimes.Select(t => (1000 * t).ToString("F2")))}");
+    Console.WriteLine($"  host / bare time per step: {host / baseline:F3}x (target <= 1.05x)");
+    foreach (var runtime in runtimes)
+    {
+        runtime.Dispose();
+    }
+}
+
+// (b) Native memory stays flat: RSS after 100 and after `steps` training steps of the host.
+void MemoryBenchmark(int steps)
+{
+    var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 7 };
+    var runtimes = setup.CreateRuntimes(options);
+    using var encoder = setup.CreateEncoder(7);
+    using var trainer = new JointTrainer(encoder, runtimes, new ProportionalTaskSampler(), options, 5e-4, TorchSharp.torch.CPU,
+        setup.Tokenizer.PadId, NullLogger.Instance);
+    double? at100 = null;
+    var clock = Stopwatch.StartNew();
+    for (var step = 1; step <= steps; step++)
+    {
+        trainer.RunStep();
+        if (step == 100)
+        {
+            at100 = ProcessMemory.ResidentMiB();
+        }
+    }
+    var atEnd = ProcessMemory.ResidentMiB();
+    Console.WriteLine();
+    Console.WriteLine($"memory, {setup.EncoderName} encoder, {steps} host training steps in {clock.Elapsed.TotalSeconds:F1} s:");
+    Console.WriteLine($"  RSS after 100 steps : {at100:F1} MiB");
+    Console.WriteLine($"  RSS after {steps} steps: {atEnd:F1} MiB");
+    Console.WriteLine($"  growth: {100 * (atEnd - at100!.Value) / at100.Value:+0.0;-0.0}% (target < 5%)");
+    foreach (var runtime in runtimes)
+    {
+        runtime.Dispose();
+    }
+}
+
+static double Time(Action step, int count)
+{
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; i < count; i++)
+    {
+        step();
+    }
+    return clock.Elapsed.TotalSeconds / count;
+}
