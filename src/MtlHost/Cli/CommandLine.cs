@@ -23,9 +23,11 @@ public static class CommandLine
         new("steps", "Training:Steps", OptionKind.Count, "optimizer steps"),
         new("batch-size", "Training:BatchSize", OptionKind.Count, "examples per mini-batch"),
         new("max-length", "Training:MaxLength", OptionKind.Count, "longest token sequence (truncation)"),
-        new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for tiny)"),
+        new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for random encoders)"),
         new("head-lr", "Training:HeadLearningRate", OptionKind.Number, "peak learning rate of the task heads (default 1e-3)"),
         new("warmup", "Training:WarmupFraction", OptionKind.Number, "fraction of steps of linear warm-up (default 0.1)"),
+        new("freeze-layers", "Training:FreezeLayers", OptionKind.Count, "freeze the embeddings and the bottom N encoder layers"),
+        new("freeze-encoder", "Training:FreezeEncoder", OptionKind.Flag, "freeze the whole encoder; only the heads learn"),
         new("eval-every", "Training:EvalEvery", OptionKind.Count, "evaluate every N steps (default: at the end only)"),
         new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>)"),
         new("seed", "Training:Seed", OptionKind.Integer, "seed for initialisation, data order and sampling"),
@@ -50,11 +52,12 @@ public static class CommandLine
         mtlhost: multi-task learning host — task plugins from a folder, one shared transformer encoder.
 
         usage:
-          mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|tiny] [--steps N] [--batch-size N]
+          mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--steps N] [--batch-size N]
                           [--device cpu|cuda] [--out DIR] [--seed N] [--json]
                           [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
+                          [--freeze-layers N] [--freeze-encoder]
                           [--sampler proportional] [--weighting ew] [--sharing hard]
-          mtlhost plugins list|check [--plugins DIR] [--encoder minilm|tiny] [--json]
+          mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
 
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables

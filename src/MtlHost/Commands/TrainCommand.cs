@@ -36,6 +36,25 @@ public sealed class TrainCommand
         _logger = loggerFactory.CreateLogger("MtlHost.Train");
     }
 
+    private static void Freeze(BertEncoder encoder, TrainingOptions options)
+    {
+        if (options.FreezeEncoder)
+        {
+            foreach (var parameter in encoder.parameters())
+            {
+                parameter.requires_grad = false;
+            }
+        }
+        else if (options.FreezeLayers > 0)
+        {
+            if (options.FreezeLayers > encoder.Config.LayerCount)
+            {
+                throw new UsageException($"--freeze-layers {options.FreezeLayers}: the encoder has only {encoder.Config.LayerCount} layers.");
+            }
+            encoder.FreezeBottom(options.FreezeLayers);
+        }
+    }
+
     /// <summary>Runs the command.</summary>
     /// <param name="output">Where results go (standard output).</param>
     /// <param name="cancellationToken">Stops training after the current step; results are still evaluated and saved.</param>
@@ -104,6 +123,7 @@ public sealed class TrainCommand
 
             _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
             using var encoder = EncoderCatalog.Create(settings.Encoder, settings.Training.Seed);
+            Freeze(encoder, settings.Training);
             encoder.to(device);
             var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
             using var trainer = new JointTrainer(encoder, runtimes, new ProportionalTaskSampler(), settings.Training, encoderLearningRate,
