@@ -56,6 +56,17 @@ public sealed class BenchmarkSetup : IDisposable
             .OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Training texts of the spam task that fill at least <paramref name="tokens"/> tokens.</summary>
+    /// <param name="count">How many.</param>
+    /// <param name="tokens">Minimum length in tokens.</param>
+    /// <returns>The texts.</returns>
+    public IReadOnlyList<string> LongTexts(int count, int tokens)
+    {
+        var spam = _plugins.Loaded.SelectMany(p => p.Tasks.Select(t => (Plugin: p, Task: t))).First(x => x.Task.Descriptor.Id == "spam");
+        return spam.Task.CreateDataset(new TaskContext(spam.Plugin.Candidate.Directory)).Read(DataSplit.Train)
+            .Select(e => e.Text!).Where(t => Tokenizer.Encode(t, 512).InputIds.Length >= tokens).Take(count).ToList();
+    }
+
     /// <summary>Builds a fresh encoder with a fixed seed.</summary>
     /// <param name="seed">Seed.</param>
     /// <returns>The encoder.</returns>

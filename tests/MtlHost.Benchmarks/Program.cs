@@ -17,6 +17,11 @@ if (which is "step" or "all")
 {
     StepBenchmark(int.Parse(Option("--steps") ?? (encoder == "tiny" ? "400" : "40"), CultureInfo.InvariantCulture));
 }
+if (which is "encoder")
+{
+    var texts = setup.LongTexts(16, 128);
+    EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture));
+}
 if (which is "memory" or "all")
 {
     MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));
