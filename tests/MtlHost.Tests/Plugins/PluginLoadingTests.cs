@@ -127,6 +127,25 @@ public sealed class PluginLoadingTests : IDisposable
         run.Error.ShouldContain("WrongHeadShape: task 'wrong-head-shape': the head returned shape [2, 3]");
     }
 
+    [Fact]
+    public void Plugins_check_reads_every_task_s_data_and_exits_2_on_a_problem()
+    {
+        var spam = _plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        _plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "WordClass"));
+
+        var healthy = HostRun.Of("plugins", "check", "--plugins", _plugins.Path, "--encoder", "tiny");
+        healthy.ExitCode.ShouldBe(0, healthy.Error);
+        healthy.Output.ShouldContain("task spam 1.0.0.0 SequenceClassification [ham, spam], 4673 train / 625 validation examples");
+
+        File.Delete(Path.Combine(spam, "data", "spam", "validation.jsonl"));
+        var broken = HostRun.Of("plugins", "check", "--plugins", _plugins.Path, "--encoder", "tiny");
+
+        broken.ExitCode.ShouldBe(2);
+        broken.Output.ShouldContain("data problem: Task 'spam': data file");
+        broken.Output.ShouldContain("validation.jsonl' does not exist");
+        broken.Output.ShouldContain("task wordclass 1.0.0.0 SequenceClassification [noun, verb, adjective, adverb], 9620 train");
+    }
+
     private string RefusalOf(string testPlugin)
     {
         _plugins.CopyPlugin(Path.Combine(RepositoryPaths.TestPlugins, testPlugin));
