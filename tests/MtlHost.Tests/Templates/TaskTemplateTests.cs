@@ -26,7 +26,7 @@ public sealed class TaskTemplateTests : IDisposable
     public void A_generated_plugin_builds_against_the_SDK_package_passes_its_tests_and_trains_in_the_host()
     {
         var sdkPackage = PackageFile("MtlHost.Abstractions", SdkInfo.Version.ToString(3));
-        var templatePackage = PackageFile("MtlHost.Templates", SdkInfo.Version.ToString(3));
+        var templatePackage = NewestPackageFile("MtlHost.Templates");
         var hive = _work.Combine("dotnet-new-hive");
 
         var install = DotnetCli.Run(_work.Path, Quick, "new", "install", templatePackage, "--debug:custom-hive", hive);
@@ -73,7 +73,8 @@ public sealed class TaskTemplateTests : IDisposable
         var project = XDocument.Load(Path.Combine(RepositoryPaths.Root, "src", "MtlHost.Templates", "templates", "mtltask", "MyTask", "MyTask.csproj"));
         var reference = project.Descendants("PackageReference").Single(e => (string?)e.Attribute("Include") == "MtlHost.Abstractions");
 
-        reference.Attribute("Version")!.Value.ShouldBe(SdkInfo.Version.ToString(3));
+        reference.Attribute("Version")!.Value.ShouldBe(SdkInfo.Version.ToString(3),
+            "a new SDK version needs the template's MyTask.csproj (and the walkthrough) to reference it");
     }
 
     // A NuGet source holding only the SDK package just built, and a packages folder of its own, so
@@ -100,6 +101,18 @@ public sealed class TaskTemplateTests : IDisposable
               </packageSources>
             </configuration>
             """);
+    }
+
+    // The template package's version is its own; the build leaves older ones in place.
+    private static string NewestPackageFile(string id)
+    {
+        var packages = Path.Combine(RepositoryPaths.Root, "artifacts", "packages");
+        var newest = Directory.Exists(packages)
+            ? Directory.GetFiles(packages, $"{id}.*.nupkg").Where(f => char.IsDigit(Path.GetFileName(f)[id.Length + 1]))
+                .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+            : null;
+        newest.ShouldNotBeNull($"no {id} package in {packages}; the build packs it (dotnet build at the repository root).");
+        return newest;
     }
 
     private static string PackageFile(string id, string version)
