@@ -22,7 +22,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "train", "--stepz", "3" }, "unknown option --stepz")]
     [InlineData(new[] { "train", "--steps", "many" }, "--steps must be a whole number, not 'many'")]
     [InlineData(new[] { "train", "--steps" }, "--steps needs a value")]
-    [InlineData(new[] { "train", "--encoder", "bert-large" }, "--encoder 'bert-large' is not known; use one of minilm, tiny")]
+    [InlineData(new[] { "train", "--encoder", "bert-large" }, "--encoder 'bert-large' is not known; use one of minilm, minilm-random, tiny")]
     [InlineData(new[] { "train", "--weighting", "magic" }, "--weighting 'magic' is not known")]
     [InlineData(new[] { "fly" }, "unknown command 'fly'")]
     [InlineData(new[] { "plugins" }, "say 'list' or 'check'")]
