@@ -13,6 +13,15 @@ public static class SdkCompatibility
     /// <summary>The SDK assembly's name.</summary>
     public const string SdkAssemblyName = "MtlHost.Abstractions";
 
+    /// <summary>
+    /// Which plugins this host accepts, as a sentence for people and scripts:
+    /// "host SDK 1.0.0 accepts plugins built against SDK 1.x".
+    /// </summary>
+    public static string AcceptedVersions => $"host SDK {Format(SdkInfo.Version)} accepts plugins built against SDK {AcceptedRange}";
+
+    /// <summary>The SDK versions a plugin may have been built against, such as <c>1.x</c>: the host's major version.</summary>
+    public static string AcceptedRange => $"{SdkInfo.Version.Major}.x";
+
     /// <summary>Checks <paramref name="assemblyPath"/>; returns <see langword="null"/> when it may be loaded, otherwise why not.</summary>
     /// <param name="assemblyPath">The plugin's main assembly.</param>
     /// <returns>The reason to refuse it, or <see langword="null"/>.</returns>
@@ -59,11 +68,14 @@ public static class SdkCompatibility
         var host = SdkInfo.Version;
         if (referenced.Major != host.Major)
         {
-            return $"'{Path.GetFileName(assemblyPath)}' was built against SDK {referenced} but this host accepts SDK {host.Major}.x " +
-                   $"(host SDK {host}); rebuild the plugin against {SdkAssemblyName} {host.Major}.x.";
+            return $"'{Path.GetFileName(assemblyPath)}' was built against SDK {Format(referenced)} but this host accepts SDK {AcceptedRange} " +
+                   $"(host SDK {Format(host)}); rebuild the plugin against {SdkAssemblyName} {AcceptedRange}.";
         }
         return null;
     }
+
+    // Assembly versions carry a revision that SDK versions never use: 1.0.0.0 reads as 1.0.0.
+    private static string Format(Version version) => version.ToString(version.Build >= 0 ? 3 : 2);
 
     private static string NotDotNet(string path) =>
         $"'{Path.GetFileName(path)}' is not a .NET assembly; remove it from the plugins folder, or replace it with the plugin's built DLL.";

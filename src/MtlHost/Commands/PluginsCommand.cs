@@ -87,11 +87,13 @@ public sealed class PluginsCommand
 
         if (_command.Has("json"))
         {
-            output.WriteLine(JsonSerializer.Serialize(new { directory = plugins.Result.Directory, plugins = entries }, SummaryJson.Options));
+            var sdk = new { host = SdkInfo.Version.ToString(3), accepts = SdkCompatibility.AcceptedRange };
+            output.WriteLine(JsonSerializer.Serialize(new { directory = plugins.Result.Directory, sdk, plugins = entries }, SummaryJson.Options));
         }
         else
         {
             output.WriteLine($"plugins folder: {plugins.Result.Directory}");
+            output.WriteLine(SdkCompatibility.AcceptedVersions);
             foreach (var entry in entries)
             {
                 output.WriteLine($"{entry.Name}: {entry.State}{(entry.Reason is null ? "" : " — " + entry.Reason)}");
