@@ -19,7 +19,11 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Both_sample_tasks_train_and_beat_the_majority_baseline()
     {
-        var run = Train(RepositoryPaths.SamplePlugins, "--steps", "300");
+        // The two sequence-classification samples alone, so each gets about half of the steps.
+        using var plugins = new TemporaryDirectory();
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "WordClass"));
+        var run = Train(plugins.Path, "--steps", "300");
 
         run.ExitCode.ShouldBe(0, run.Error);
         var tasks = run.Json.GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetString()!);
