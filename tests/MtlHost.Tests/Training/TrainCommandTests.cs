@@ -43,9 +43,13 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void The_same_seed_gives_the_same_losses()
     {
-        var first = Train(RepositoryPaths.SamplePlugins, "--steps", "12", "--out", _run.Combine("a"));
-        var second = Train(RepositoryPaths.SamplePlugins, "--steps", "12", "--out", _run.Combine("b"));
-        var other = Train(RepositoryPaths.SamplePlugins, "--steps", "12", "--out", _run.Combine("c"), "--seed", "7");
+        // Two tasks, so that 12 steps train both (with all six samples some would get no step).
+        using var plugins = new TemporaryDirectory();
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "WordClass"));
+        var first = Train(plugins.Path, "--steps", "12", "--out", _run.Combine("a"));
+        var second = Train(plugins.Path, "--steps", "12", "--out", _run.Combine("b"));
+        var other = Train(plugins.Path, "--steps", "12", "--out", _run.Combine("c"), "--seed", "7");
 
         Losses(first).ShouldBe(Losses(second));
         Losses(first).ShouldNotBe(Losses(other));
