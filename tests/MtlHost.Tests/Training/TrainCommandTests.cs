@@ -19,7 +19,11 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Both_sample_tasks_train_and_beat_the_majority_baseline()
     {
-        var run = Train(RepositoryPaths.SamplePlugins, "--steps", "300");
+        // The two sequence-classification samples alone, so each gets about half of the steps.
+        using var plugins = new TemporaryDirectory();
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "WordClass"));
+        var run = Train(plugins.Path, "--steps", "300");
 
         run.ExitCode.ShouldBe(0, run.Error);
         var tasks = run.Json.GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetString()!);
@@ -39,9 +43,13 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void The_same_seed_gives_the_same_losses()
     {
-        var first = Train(RepositoryPaths.SamplePlugins, "--steps", "12", "--out", _run.Combine("a"));
-        var second = Train(RepositoryPaths.SamplePlugins, "--steps", "12", "--out", _run.Combine("b"));
-        var other = Train(RepositoryPaths.SamplePlugins, "--steps", "12", "--out", _run.Combine("c"), "--seed", "7");
+        // Two tasks, so that 12 steps train both (with all six samples some would get no step).
+        using var plugins = new TemporaryDirectory();
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "WordClass"));
+        var first = Train(plugins.Path, "--steps", "12", "--out", _run.Combine("a"));
+        var second = Train(plugins.Path, "--steps", "12", "--out", _run.Combine("b"));
+        var other = Train(plugins.Path, "--steps", "12", "--out", _run.Combine("c"), "--seed", "7");
 
         Losses(first).ShouldBe(Losses(second));
         Losses(first).ShouldNotBe(Losses(other));
