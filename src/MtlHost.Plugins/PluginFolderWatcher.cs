@@ -20,7 +20,9 @@ public sealed class PluginFolderWatcher : IDisposable
     private readonly Dictionary<string, string> _known;
     private readonly Dictionary<string, (string Fingerprint, DateTime Since)> _unsettled = new(StringComparer.Ordinal);
     private readonly FileSystemWatcher? _watcher;
-    private readonly Timer _timer;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _stop = new();
+    private readonly TimeSpan _tick;
     private readonly object _scanLock = new();
     private DateTime _lastEvent = DateTime.MinValue;
     private DateTime _lastScan;
@@ -57,8 +59,10 @@ public sealed class PluginFolderWatcher : IDisposable
             // No events (for instance, the inotify limit is reached): the periodic rescan still sees every change.
             _watcher = null;
         }
-        var tick = TimeSpan.FromMilliseconds(Math.Clamp(debounce.TotalMilliseconds / 4, 5, 50));
-        _timer = new Timer(_ => Tick(), null, tick, tick);
+        _tick = TimeSpan.FromMilliseconds(Math.Clamp(debounce.TotalMilliseconds / 4, 5, 50));
+        // Its own thread, not a timer: a busy thread pool (training uses every core) would delay the scans by seconds.
+        _thread = new Thread(Loop) { IsBackground = true, Name = "mtlhost-plugin-watcher" };
+        _thread.Start();
     }
 
     /// <summary>The watched folder.</summary>
@@ -111,7 +115,9 @@ public sealed class PluginFolderWatcher : IDisposable
         {
             _disposed = true;
         }
-        _timer.Dispose();
+        _stop.Set();
+        _thread.Join();
+        _stop.Dispose();
         _watcher?.Dispose();
         _reported.Dispose();
     }
@@ -120,6 +126,14 @@ public sealed class PluginFolderWatcher : IDisposable
     {
         _lastEvent = DateTime.UtcNow;
         _dirty = true;
+    }
+
+    private void Loop()
+    {
+        while (!_stop.Wait(_tick))
+        {
+            Tick();
+        }
     }
 
     private void Tick()

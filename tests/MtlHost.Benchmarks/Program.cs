@@ -22,6 +22,11 @@ if (which is "encoder")
     var texts = setup.LongTexts(16, 128);
     EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture));
 }
+if (which is "reload")
+{
+    ReloadBenchmark.Run(setup, int.Parse(Option("--replaces") ?? "20", CultureInfo.InvariantCulture),
+        int.Parse(Option("--cycles") ?? "200", CultureInfo.InvariantCulture));
+}
 if (which is "memory" or "all")
 {
     MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));

@@ -407,7 +407,8 @@ public sealed class HotReloadCoordinator : IDisposable
     private (TaskRuntime? Runtime, string? Problem) CreateRuntime(IMtlTask task, TaskSource source)
     {
         var id = task.Descriptor.Id;
-        var work = Task.Run(() => _factory.Create(task, source));
+        // A thread of its own: a hung adapter must not hold a pool thread the watcher or other work needs.
+        var work = Task.Factory.StartNew(() => _factory.Create(task, source), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             if (!work.Wait(_options.DataTimeout))
@@ -464,7 +465,7 @@ public sealed class HotReloadCoordinator : IDisposable
     private void VerifyUnload(string name, string version, WeakReference context, PluginCandidate copy, int step)
     {
         var timeout = _options.UnloadTimeout;
-        var unload = Task.Run(() =>
+        var unload = Task.Factory.StartNew(() =>
         {
             var (collected, elapsed) = UnloadVerifier.WaitForCollection(context, timeout);
             if (collected)
@@ -480,7 +481,7 @@ public sealed class HotReloadCoordinator : IDisposable
                     "still references something of the plugin (an object, a delegate, a running thread). It leaks until the host exits.",
                     null, null, LogLevel.Error);
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         lock (_unloads)
         {
             _unloads.RemoveAll(t => t.IsCompleted);

@@ -255,6 +255,23 @@ public sealed class HotReloadTests : IDisposable
         Directory.GetDirectories(run.Coordinator.ShadowDirectory).Length.ShouldBe(1, "shadow copies of collected versions are deleted");
     }
 
+    [Fact]
+    public void Train_with_watch_runs_its_steps_and_reports_hot_reload_in_the_summary()
+    {
+        _plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        using var output = new TemporaryDirectory();
+
+        var run = HostRun.Of("train", "--watch", "--plugins", _plugins.Path, "--encoder", "tiny", "--steps", "12", "--max-length", "32",
+            "--out", output.Path, "--json");
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        var hotReload = run.Json.GetProperty("hotReload");
+        hotReload.GetProperty("plugins").EnumerateArray().ShouldHaveSingleItem().GetProperty("state").GetString().ShouldBe("Training");
+        hotReload.GetProperty("events").EnumerateArray().ShouldHaveSingleItem().GetProperty("kind").GetString().ShouldBe("Added");
+        hotReload.GetProperty("liveContexts").GetInt32().ShouldBe(1);
+        run.Json.GetProperty("tasks").EnumerateArray().ShouldHaveSingleItem().GetProperty("steps").GetInt32().ShouldBe(12);
+    }
+
     private static void ShouldCollectEveryOldContext(HotReloadHarness run, int expectedUnloads)
     {
         run.Coordinator.WaitForUnloads(TimeSpan.FromSeconds(20)).ShouldBeTrue();
