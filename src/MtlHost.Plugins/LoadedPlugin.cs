@@ -18,6 +18,7 @@ public sealed class LoadedPlugin : IDisposable
         AssemblyVersion = assemblyVersion;
         Tasks = tasks;
         _loader = loader;
+        LoadContext = new WeakReference(loader.LoadContext);
     }
 
     /// <summary>Where the plugin was found.</summary>
@@ -35,6 +36,12 @@ public sealed class LoadedPlugin : IDisposable
     /// <summary>The plugin's validated tasks.</summary>
     public IReadOnlyList<IMtlTask> Tasks { get; }
 
-    /// <summary>Unloads the plugin's load context.</summary>
+    /// <summary>
+    /// The plugin's load context, held weakly: after <see cref="Dispose"/> and once the host dropped
+    /// everything of the plugin, the garbage collector frees it. <see cref="UnloadVerifier"/> proves it.
+    /// </summary>
+    public WeakReference LoadContext { get; }
+
+    /// <summary>Starts unloading the plugin's load context; it is freed once nothing references its objects.</summary>
     public void Dispose() => _loader.Dispose();
 }

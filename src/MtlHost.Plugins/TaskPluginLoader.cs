@@ -87,7 +87,7 @@ public sealed class TaskPluginLoader
             if (problem is not null)
             {
                 loader.Dispose();
-                return (null, Refuse(candidate, problem));
+                return (null, Refuse(candidate, problem) with { LoadContext = new WeakReference(loader.LoadContext) });
             }
 
             foreach (var task in tasks)
@@ -96,7 +96,7 @@ public sealed class TaskPluginLoader
                 if (invalid is not null)
                 {
                     loader.Dispose();
-                    return (null, Refuse(candidate, invalid));
+                    return (null, Refuse(candidate, invalid) with { LoadContext = new WeakReference(loader.LoadContext) });
                 }
             }
 
@@ -109,7 +109,10 @@ public sealed class TaskPluginLoader
         catch (Exception e)
         {
             loader?.Dispose();
-            return (null, Refuse(candidate, $"could not be loaded: {e.GetType().Name}: {e.Message}"));
+            return (null, Refuse(candidate, $"could not be loaded: {e.GetType().Name}: {e.Message}") with
+            {
+                LoadContext = loader is null ? null : new WeakReference(loader.LoadContext),
+            });
         }
     }
 

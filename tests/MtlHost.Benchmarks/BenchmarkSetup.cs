@@ -16,6 +16,7 @@ public sealed class BenchmarkSetup : IDisposable
     private BenchmarkSetup(PluginLoadResult plugins, BertWordPieceTokenizer tokenizer, BertConfig config, string encoderName)
     {
         _plugins = plugins;
+        PluginsDirectory = plugins.Directory;
         Tokenizer = tokenizer;
         Config = config;
         EncoderName = encoderName;
@@ -26,6 +27,9 @@ public sealed class BenchmarkSetup : IDisposable
 
     /// <summary>Shape of the encoder.</summary>
     public BertConfig Config { get; }
+
+    /// <summary>The sample plugins folder (artifacts/plugins).</summary>
+    public string PluginsDirectory { get; }
 
     /// <summary>Encoder name.</summary>
     public string EncoderName { get; }

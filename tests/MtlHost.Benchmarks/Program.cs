@@ -26,6 +26,11 @@ if (which is "tokenize" or "all")
 {
     TokenizationThroughput.Run(setup, int.Parse(Option("--batch-size") ?? "16", CultureInfo.InvariantCulture));
 }
+if (which is "reload")
+{
+    ReloadBenchmark.Run(setup, int.Parse(Option("--replaces") ?? "20", CultureInfo.InvariantCulture),
+        int.Parse(Option("--cycles") ?? "200", CultureInfo.InvariantCulture));
+}
 if (which is "memory" or "all")
 {
     MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));

@@ -15,6 +15,9 @@ public static class CheckpointWriter
     /// <summary>Options for the manifest's JSON.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
+    /// <summary>Manifest state of a task whose plugin was removed during the run; its head is still saved.</summary>
+    public const string RemovedState = "Removed";
+
     /// <summary>Writes the checkpoint, replacing an older one at <paramref name="directory"/>.</summary>
     /// <param name="directory">Final checkpoint folder.</param>
     /// <param name="encoderName">Catalog name of the encoder.</param>
@@ -23,9 +26,13 @@ public static class CheckpointWriter
     /// <param name="step">Steps taken.</param>
     /// <param name="options">Run options.</param>
     /// <param name="scores">Latest validation scores by task id, if any.</param>
+    /// <param name="removed">
+    /// Heads of tasks whose plugin left the run, saved too (state <c>Removed</c>) so that nothing learned is lost;
+    /// a task that is also live is saved from its live head only.
+    /// </param>
     /// <returns>The manifest written.</returns>
     public static CheckpointManifest Write(string directory, string encoderName, BertEncoder encoder, IEnumerable<TaskRuntime> tasks, int step,
-        TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null)
+        TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null, IEnumerable<HeadSnapshot>? removed = null)
     {
         var final = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(final)!;
@@ -46,6 +53,16 @@ public static class CheckpointWriter
             entries.Add(new CheckpointManifest.TaskEntry(task.Id, task.Descriptor.Version.ToString(), task.Descriptor.Kind.ToString(),
                 task.Descriptor.Labels, task.State.ToString(), task.Source.PluginName, task.Source.AssemblyFile, task.Source.Sha256,
                 headFile.Replace('\\', '/'), scores is not null && scores.TryGetValue(task.Id, out var s) ? s.Scores : null));
+        }
+
+        var live = entries.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var head in (removed ?? []).Where(h => !live.Contains(h.TaskId)).OrderBy(h => h.TaskId, StringComparer.Ordinal))
+        {
+            var headFile = Path.Combine("heads", head.TaskId + ".bin");
+            head.Save(Path.Combine(staging, headFile));
+            entries.Add(new CheckpointManifest.TaskEntry(head.TaskId, head.Descriptor.Version.ToString(), head.Descriptor.Kind.ToString(),
+                head.Descriptor.Labels, RemovedState, head.Source.PluginName, head.Source.AssemblyFile, head.Source.Sha256,
+                headFile.Replace('\\', '/'), null));
         }
 
         var config = encoder.Config;

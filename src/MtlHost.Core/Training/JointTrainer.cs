@@ -17,18 +17,17 @@ namespace MtlHost.Core.Training;
 public sealed class JointTrainer : IDisposable
 {
     private readonly BertEncoder _encoder;
-    private readonly List<TaskRuntime> _tasks;
+    private readonly List<TaskSlot> _slots;
     private readonly ITaskSampler _sampler;
     private readonly TrainingOptions _options;
     private readonly Device _device;
     private readonly int _padId;
     private readonly ILogger _logger;
     private readonly Random _random;
-    private readonly AdamW _optimizer;
-    private readonly optim.lr_scheduler.LRScheduler _schedule;
-    private readonly List<Parameter> _parameters;
-    private readonly TaskEvaluator _evaluator;
+    private readonly AdamW _encoderOptimizer;
     private readonly List<(int Step, IReadOnlyList<TaskScores> Scores)> _history = [];
+    private readonly TaskEvaluator _evaluator;
+    private List<Parameter> _parameters = [];
 
     /// <summary>Creates the trainer; the encoder and heads must already be on <paramref name="device"/>.</summary>
     /// <param name="encoder">The shared encoder.</param>
@@ -47,7 +46,6 @@ public sealed class JointTrainer : IDisposable
             throw new ArgumentException("A joint training run needs at least one task.", nameof(tasks));
         }
         _encoder = encoder;
-        _tasks = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
         _sampler = sampler;
         _options = options;
         _device = device;
@@ -56,27 +54,21 @@ public sealed class JointTrainer : IDisposable
         _random = new Random(options.Seed);
         _evaluator = new TaskEvaluator(encoder, device, padId, options.EvalBatchSize);
 
-        // Biases and LayerNorm weights are not decayed, as in BERT.
-        static bool Decays(string name) => !name.EndsWith("bias", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
+        // The encoder and each head have their own AdamW. AdamW's update is per parameter, so this is
+        // the same optimisation as one optimizer over all of them, and a head can join or leave the
+        // run without touching the encoder's optimizer state.
         var encoderParameters = encoder.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        var headParameters = _tasks.SelectMany(t => t.Head.named_parameters()).Where(p => p.parameter.requires_grad).ToList();
-        _parameters = encoderParameters.Concat(headParameters).Select(p => p.parameter).ToList();
-        var groups = new List<AdamW.ParamGroup>
-        {
-            new(encoderParameters.Where(p => Decays(p.name)).Select(p => p.parameter), encoderLearningRate, weight_decay: options.WeightDecay),
-            new(encoderParameters.Where(p => !Decays(p.name)).Select(p => p.parameter), encoderLearningRate, weight_decay: 0),
-            new(headParameters.Where(p => Decays(p.name)).Select(p => p.parameter), options.HeadLearningRate, weight_decay: options.WeightDecay),
-            new(headParameters.Where(p => !Decays(p.name)).Select(p => p.parameter), options.HeadLearningRate, weight_decay: 0),
-        };
-        _optimizer = optim.AdamW(groups, encoderLearningRate);
-        _schedule = optim.lr_scheduler.LambdaLR(_optimizer, LearningRateFactor);
+        _encoderOptimizer = CreateOptimizer(encoderParameters, encoderLearningRate);
+        _slots = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => new TaskSlot(t, CreateHeadOptimizer(t))).ToList();
+        RefreshParameters();
+        ApplyLearningRate();
     }
 
     /// <summary>Steps taken so far.</summary>
     public int Step { get; private set; }
 
-    /// <summary>The tasks, in id order.</summary>
-    public IReadOnlyList<TaskRuntime> Tasks => _tasks;
+    /// <summary>The tasks in the run, in id order.</summary>
+    public IReadOnlyList<TaskRuntime> Tasks => _slots.Select(s => s.Runtime).ToList();
 
     /// <summary>The shared encoder.</summary>
     public BertEncoder Encoder => _encoder;
@@ -85,12 +77,23 @@ public sealed class JointTrainer : IDisposable
     /// <param name="cancellationToken">Stops after the current step.</param>
     /// <returns>Per-task losses, scores and states.</returns>
     /// <exception cref="InvalidOperationException">Every task was quarantined.</exception>
-    public TrainingReport Train(CancellationToken cancellationToken = default)
+    public TrainingReport Train(CancellationToken cancellationToken = default) => Train(null, cancellationToken);
+
+    /// <summary>
+    /// Runs <see cref="TrainingOptions.Steps"/> steps (fewer when cancelled), calling
+    /// <paramref name="betweenSteps"/> on this thread before each step — the safe point where tasks may
+    /// be added, replaced or removed — then evaluates every task.
+    /// </summary>
+    /// <param name="betweenSteps">Called before every step, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops after the current step.</param>
+    /// <returns>Per-task losses, scores and states.</returns>
+    /// <exception cref="InvalidOperationException">Every task was quarantined.</exception>
+    public TrainingReport Train(Action? betweenSteps, CancellationToken cancellationToken = default)
     {
         _encoder.train();
-        foreach (var task in _tasks)
+        foreach (var slot in _slots)
         {
-            task.Head.train();
+            slot.Runtime.Head.train();
         }
 
         var clock = new Stopwatch();
@@ -98,6 +101,7 @@ public sealed class JointTrainer : IDisposable
         var logStep = Step;
         while (Step < _options.Steps && !cancellationToken.IsCancellationRequested)
         {
+            betweenSteps?.Invoke();
             clock.Start();
             RunStep();
             clock.Stop();
@@ -106,8 +110,8 @@ public sealed class JointTrainer : IDisposable
             {
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
                 _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Steps, rate,
-                    _optimizer.ParamGroups.First().LearningRate,
-                    string.Join(" ", _tasks.Select(t => $"{t.Id}={t.SmoothedLoss:F3}")));
+                    _encoderOptimizer.ParamGroups.First().LearningRate,
+                    string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}")));
                 logClock.Restart();
                 logStep = Step;
             }
@@ -118,7 +122,7 @@ public sealed class JointTrainer : IDisposable
         }
 
         var final = Evaluate();
-        var reports = _tasks.Select(t => new TaskReport(t.Id, t.Descriptor.Version.ToString(), t.Source.PluginName, t.State,
+        var reports = Tasks.Select(t => new TaskReport(t.Id, t.Descriptor.Version.ToString(), t.Source.PluginName, t.State,
             t.QuarantineReason, t.StepsTrained, t.ExamplesSeen, t.SmoothedLoss, final.FirstOrDefault(s => s.TaskId == t.Id))).ToList();
         return new TrainingReport(Step, clock.Elapsed.TotalSeconds, reports, _history);
     }
@@ -128,7 +132,7 @@ public sealed class JointTrainer : IDisposable
     public IReadOnlyList<TaskScores> Evaluate()
     {
         var scores = new List<TaskScores>();
-        foreach (var task in _tasks.Where(t => t.State == TaskState.Training))
+        foreach (var task in Tasks.Where(t => t.State == TaskState.Training))
         {
             try
             {
@@ -155,14 +159,13 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="InvalidOperationException">Every task has been quarantined.</exception>
     public void RunStep()
     {
-        var live = _tasks.Where(t => t.State == TaskState.Training).ToList();
+        var live = _slots.Where(t => t.Runtime.State == TaskState.Training).Select(t => t.Runtime).ToList();
         if (live.Count == 0)
         {
             throw new InvalidOperationException("Every task has been quarantined; nothing is left to train: " +
-                string.Join("; ", _tasks.Select(t => $"{t.Id}: {t.QuarantineReason}")));
+                string.Join("; ", _slots.Select(t => $"{t.Runtime.Id}: {t.Runtime.QuarantineReason}")));
         }
         TrainStep(live[_sampler.Next(live, Step, _random)]);
-        Step++;
     }
 
     private void TrainStep(TaskRuntime task)
@@ -171,7 +174,7 @@ public sealed class JointTrainer : IDisposable
         try
         {
             using var batch = task.NextTrainBatch(_options.BatchSize, _padId, _device);
-            _optimizer.zero_grad();
+            ZeroGradients();
             var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             var outputs = task.Head.forward(hidden, batch.AttentionMask);
             var loss = task.Loss.Compute(outputs, batch.Targets);
@@ -184,7 +187,11 @@ public sealed class JointTrainer : IDisposable
                 {
                     nn.utils.clip_grad_norm_(_parameters, _options.GradientClipNorm);
                 }
-                _optimizer.step();
+                _encoderOptimizer.step();
+                foreach (var slot in _slots)
+                {
+                    slot.Optimizer.step();
+                }
             }
             else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
             {
@@ -194,10 +201,11 @@ public sealed class JointTrainer : IDisposable
         }
         catch (Exception e) when (IsPluginFault(e))
         {
-            _optimizer.zero_grad();
+            ZeroGradients();
             Quarantine(task, $"training step {Step} failed: {e.GetType().Name}: {e.Message}");
         }
-        _schedule.step();
+        Step++;
+        ApplyLearningRate();
     }
 
     private void Quarantine(TaskRuntime task, string reason)
@@ -220,9 +228,133 @@ public sealed class JointTrainer : IDisposable
         return Math.Max(0.0, (total - step) / (double)Math.Max(1, total - warmup));
     }
 
+    /// <summary>Adds a task to the run; it is sampled from the next step on, at the run's current learning-rate factor.</summary>
+    /// <param name="task">The task, its head on the training device.</param>
+    /// <param name="restoreFrom">An earlier head of the same task whose matching tensors to take over, or <see langword="null"/>.</param>
+    /// <returns>Which head tensors were restored and which start fresh.</returns>
+    /// <exception cref="InvalidOperationException">A task with the same id is already in the run.</exception>
+    public HeadTransferReport AddTask(TaskRuntime task, HeadSnapshot? restoreFrom = null)
+    {
+        if (_slots.Any(s => s.Runtime.Id == task.Id))
+        {
+            throw new InvalidOperationException($"Task '{task.Id}' is already in the run.");
+        }
+        var slot = new TaskSlot(task, CreateHeadOptimizer(task));
+        var report = restoreFrom is null
+            ? HeadTransferReport.Fresh(task.Head.state_dict().Keys.ToList())
+            : restoreFrom.RestoreInto(task.Head, slot.Optimizer);
+        Insert(slot);
+        return report;
+    }
+
+    /// <summary>Takes a task out of the run with its head's optimizer, leaving both intact.</summary>
+    /// <param name="taskId">The task.</param>
+    /// <returns>The task and its optimizer; the caller owns them.</returns>
+    /// <exception cref="KeyNotFoundException">No such task in the run.</exception>
+    public DetachedTask DetachTask(string taskId)
+    {
+        var index = _slots.FindIndex(s => s.Runtime.Id == taskId);
+        if (index < 0)
+        {
+            throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
+        }
+        var slot = _slots[index];
+        _slots.RemoveAt(index);
+        RefreshParameters();
+        return new DetachedTask(slot.Runtime, slot.Optimizer);
+    }
+
+    /// <summary>Puts a detached task back, as it was.</summary>
+    /// <param name="task">The task; the trainer owns it again.</param>
+    /// <exception cref="InvalidOperationException">A task with the same id is in the run.</exception>
+    public void AttachTask(DetachedTask task)
+    {
+        if (_slots.Any(s => s.Runtime.Id == task.Runtime.Id))
+        {
+            throw new InvalidOperationException($"Task '{task.Runtime.Id}' is already in the run.");
+        }
+        Insert(new TaskSlot(task.Runtime, task.Optimizer));
+    }
+
+    /// <summary>
+    /// Swaps in a new version of a task: the new head takes over every tensor of the old head whose name
+    /// and shape still match, with its optimizer state; the rest keep the plugin's initialisation.
+    /// The encoder and the other tasks are untouched.
+    /// </summary>
+    /// <param name="replacement">The new version, its head on the training device.</param>
+    /// <param name="previous">The old version, detached and intact; the caller owns it.</param>
+    /// <returns>Which tensors were kept, reset and dropped.</returns>
+    /// <exception cref="KeyNotFoundException">The task is not in the run.</exception>
+    public HeadTransferReport ReplaceTask(TaskRuntime replacement, out DetachedTask previous)
+    {
+        previous = DetachTask(replacement.Id);
+        using var snapshot = previous.Snapshot();
+        var slot = new TaskSlot(replacement, CreateHeadOptimizer(replacement));
+        var report = snapshot.RestoreInto(replacement.Head, slot.Optimizer);
+        Insert(slot);
+        return report;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
-        _optimizer.Dispose();
+        _encoderOptimizer.Dispose();
+        foreach (var slot in _slots)
+        {
+            slot.Optimizer.Dispose();
+        }
     }
+
+    private void Insert(TaskSlot slot)
+    {
+        if (_encoder.training)
+        {
+            slot.Runtime.Head.train();
+        }
+        _slots.Add(slot);
+        _slots.Sort((a, b) => string.CompareOrdinal(a.Runtime.Id, b.Runtime.Id));
+        RefreshParameters();
+        ApplyLearningRate();
+    }
+
+    private AdamW CreateHeadOptimizer(TaskRuntime task) =>
+        CreateOptimizer(task.Head.named_parameters().Where(p => p.parameter.requires_grad).ToList(), _options.HeadLearningRate);
+
+    // Biases and LayerNorm weights are not decayed, as in BERT.
+    private AdamW CreateOptimizer(IReadOnlyList<(string name, Parameter parameter)> parameters, double learningRate)
+    {
+        static bool Decays(string name) => !name.EndsWith("bias", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
+        var groups = new List<AdamW.ParamGroup>
+        {
+            new(parameters.Where(p => Decays(p.name)).Select(p => p.parameter), learningRate, weight_decay: _options.WeightDecay),
+            new(parameters.Where(p => !Decays(p.name)).Select(p => p.parameter), learningRate, weight_decay: 0),
+        };
+        return optim.AdamW(groups, learningRate);
+    }
+
+    // Clipping sees the encoder and every live head, in task-id order, as one optimizer did.
+    private void RefreshParameters() =>
+        _parameters = _encoder.parameters().Where(p => p.requires_grad)
+            .Concat(_slots.SelectMany(s => s.Runtime.Head.parameters().Where(p => p.requires_grad))).ToList();
+
+    private void ZeroGradients()
+    {
+        _encoderOptimizer.zero_grad();
+        foreach (var slot in _slots)
+        {
+            slot.Optimizer.zero_grad();
+        }
+    }
+
+    // The schedule is a function of the run's step, so a head that joins mid-run gets the same rate as the rest.
+    private void ApplyLearningRate()
+    {
+        var factor = LearningRateFactor(Step);
+        foreach (var group in _encoderOptimizer.ParamGroups.Concat(_slots.SelectMany(s => s.Optimizer.ParamGroups)))
+        {
+            group.LearningRate = group.InitialLearningRate * factor;
+        }
+    }
+
+    private sealed record TaskSlot(TaskRuntime Runtime, AdamW Optimizer);
 }

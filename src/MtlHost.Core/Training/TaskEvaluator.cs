@@ -56,7 +56,8 @@ public sealed class TaskEvaluator
                 lossSum += loss.to_type(ScalarType.Float64).item<double>() * slice.Count;
                 metric.Update(outputs, batch.Targets);
             }
-            var scores = metric.Compute();
+            // A copy: the metric's own dictionary may be a type of the plugin, which would keep it loaded.
+            var scores = new Dictionary<string, double>(metric.Compute(), StringComparer.Ordinal);
             var baseline = Baseline(task, examples);
             return new TaskScores(task.Id, examples.Count, examples.Count == 0 ? double.NaN : lossSum / examples.Count,
                 scores, metric.PrimaryScore, metric.HigherIsBetter, baseline);

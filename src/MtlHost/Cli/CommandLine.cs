@@ -34,7 +34,7 @@ public static class CommandLine
         new("sampler", "Training:Sampler", OptionKind.Choice, "task sampling", ["proportional"]),
         new("weighting", "Training:Weighting", OptionKind.Choice, "loss weighting", ["ew"]),
         new("sharing", "Training:Sharing", OptionKind.Choice, "encoder sharing", ["hard"]),
-        new("watch", null, OptionKind.Flag, "watch the plugins folder and hot-reload (not available yet)"),
+        new("watch", null, OptionKind.Flag, "watch the plugins folder: add, replace and remove task plugins between steps (hot reload)"),
         new("single-task", null, OptionKind.Flag, "train each task alone as a baseline (not available yet)"),
         Json,
     ];
@@ -53,7 +53,7 @@ public static class CommandLine
 
         usage:
           mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--steps N] [--batch-size N]
-                          [--device cpu|cuda] [--out DIR] [--seed N] [--json]
+                          [--device cpu|cuda] [--out DIR] [--seed N] [--json] [--watch]
                           [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
                           [--freeze-layers N] [--freeze-encoder]
                           [--sampler proportional] [--weighting ew] [--sharing hard]

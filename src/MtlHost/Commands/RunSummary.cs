@@ -14,6 +14,10 @@ namespace MtlHost.Commands;
 public sealed record RunSummary(string Encoder, string Device, int Steps, double Seconds, double StepsPerSecond, string Checkpoint,
     IReadOnlyList<RunSummary.TaskResult> Tasks, IReadOnlyList<RunSummary.Refusal> Refused)
 {
+    /// <summary>Hot reload's plugins, events and live load contexts (runs with <c>--watch</c> only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public HotReload.HotReloadSummary? HotReload { get; init; }
+
     /// <summary>One task's result.</summary>
     /// <param name="Id">Task id.</param>
     /// <param name="Version">Task version.</param>

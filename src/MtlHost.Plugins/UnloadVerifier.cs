@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace MtlHost.Plugins;
+
+/// <summary>
+/// Proves that an unloaded plugin's load context is really gone: a collectible context is freed only
+/// when nothing references anything of it any more (an object, a delegate, a cached Type), so the
+/// verifier holds it weakly and collects garbage until it dies or the wait runs out.
+/// </summary>
+public static class UnloadVerifier
+{
+    /// <summary>Waits, collecting garbage, until <paramref name="context"/> is freed or <paramref name="timeout"/> passes.</summary>
+    /// <param name="context">A weak reference to the load context.</param>
+    /// <param name="timeout">The longest wait.</param>
+    /// <returns>Whether it was freed, and after how long.</returns>
+    public static (bool Collected, TimeSpan Elapsed) WaitForCollection(WeakReference context, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        var pause = 1;
+        while (context.IsAlive)
+        {
+            if (clock.Elapsed >= timeout)
+            {
+                return (false, clock.Elapsed);
+            }
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            if (!context.IsAlive)
+            {
+                break;
+            }
+            // Unloading finishes in steps (the context's own finalizer runs after its assemblies'); back off a little.
+            Thread.Sleep(pause);
+            pause = Math.Min(pause * 2, 100);
+        }
+        return (true, clock.Elapsed);
+    }
+}

@@ -1,0 +1,523 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions;
+using MtlHost.Core.Training;
+using MtlHost.Plugins;
+
+namespace MtlHost.HotReload;
+
+/// <summary>
+/// Hot reload of task plugins in a running training: watches the plugins folder, and at the safe point
+/// between two steps — on the training thread, never in the middle of a step — adds new plugins,
+/// replaces changed ones (keeping every head tensor that still fits), removes deleted ones (archiving
+/// their heads), quarantines versions that fail to load, validate or train (the last good version keeps
+/// training), and proves every old load context is collected. Every plugin is shadow-copied first.
+/// </summary>
+public sealed class HotReloadCoordinator : IDisposable
+{
+    private static readonly EventId ReloadEvent = new(4000, "PluginReload");
+
+    private readonly string _directory;
+    private readonly TaskPluginLoader _loader;
+    private readonly TaskRuntimeFactory _factory;
+    private readonly HotReloadOptions _options;
+    private readonly ILogger _logger;
+    private readonly PluginShadowCopier _shadow;
+    private readonly Dictionary<string, ActivePlugin> _active = new(StringComparer.Ordinal);
+    private readonly List<Probation> _probations = [];
+    private readonly List<Task> _unloads = [];
+    private PluginFolderWatcher? _watcher;
+    private JointTrainer? _trainer;
+
+    /// <summary>Creates the coordinator; nothing is loaded or watched yet.</summary>
+    /// <param name="pluginsDirectory">The plugins folder.</param>
+    /// <param name="loader">Loads and validates plugins.</param>
+    /// <param name="factory">Prepares tasks (data, head).</param>
+    /// <param name="options">Debounce, timeouts, probation.</param>
+    /// <param name="logger">Receives one structured event per add, replace, remove, quarantine and unload.</param>
+    /// <param name="shadowRoot">Where shadow copies go (the system temp folder by default).</param>
+    public HotReloadCoordinator(string pluginsDirectory, TaskPluginLoader loader, TaskRuntimeFactory factory, HotReloadOptions options,
+        ILogger logger, string? shadowRoot = null)
+    {
+        _directory = Path.GetFullPath(pluginsDirectory);
+        _loader = loader;
+        _factory = factory;
+        _options = options;
+        _logger = logger;
+        _shadow = new PluginShadowCopier(shadowRoot);
+    }
+
+    /// <summary>Each plugin's standing, the events, and the live load contexts.</summary>
+    public HotReloadStatus Status { get; } = new();
+
+    /// <summary>Heads of tasks whose plugin was removed; saved with the checkpoint, restored when the task comes back.</summary>
+    public HeadArchive Archive { get; } = new();
+
+    /// <summary>The run's shadow-copy folder.</summary>
+    public string ShadowDirectory => _shadow.Root;
+
+    /// <summary>
+    /// Loads every plugin of the folder (from shadow copies) and prepares its tasks; plugins that fail
+    /// are quarantined with their reason. Starts watching the folder, so nothing changed from now on is missed.
+    /// </summary>
+    /// <returns>The tasks to start the run with; the trainer owns them from then on.</returns>
+    /// <exception cref="PluginFolderException">The folder does not exist.</exception>
+    public IReadOnlyList<TaskRuntime> LoadInitial()
+    {
+        var candidates = PluginDiscovery.Discover(_directory);
+        _watcher = new PluginFolderWatcher(_directory, _options.Debounce, _options.PollInterval);
+        var runtimes = new List<TaskRuntime>();
+        foreach (var candidate in candidates)
+        {
+            var prepared = Prepare(candidate, 0);
+            if (prepared is null)
+            {
+                continue;
+            }
+            foreach (var runtime in prepared.Runtimes)
+            {
+                runtimes.Add(runtime);
+                Report(PluginEventKind.Added, 0, candidate.Name, runtime.Id, null, prepared.Plugin.Version, prepared.Milliseconds,
+                    $"task '{runtime.Id}' joined the run", null, null, LogLevel.Information);
+            }
+            Activate(prepared.Plugin);
+        }
+        return runtimes;
+    }
+
+    /// <summary>Connects the trainer that the changes are applied to.</summary>
+    /// <param name="trainer">The trainer built from <see cref="LoadInitial"/>'s tasks.</param>
+    public void Attach(JointTrainer trainer) => _trainer = trainer;
+
+    /// <summary>Waits until the watcher has a change to apply, or <paramref name="timeout"/> passes (for tests and benchmarks).</summary>
+    /// <param name="timeout">The longest wait.</param>
+    /// <returns>Whether a change is waiting.</returns>
+    public bool WaitForChanges(TimeSpan timeout) => _watcher?.WaitForChanges(timeout) ?? false;
+
+    /// <summary>
+    /// The safe point: call on the training thread between two steps. Ends or reverts probations, then
+    /// applies every settled change of the plugins folder.
+    /// </summary>
+    /// <returns>How many plugin changes were applied.</returns>
+    /// <exception cref="InvalidOperationException">No trainer is attached.</exception>
+    public int ApplyPendingChanges()
+    {
+        var trainer = _trainer ?? throw new InvalidOperationException("Attach the trainer before applying plugin changes.");
+        CheckProbations(trainer);
+        if (_watcher is null)
+        {
+            return 0;
+        }
+        var names = _watcher.TakeChanges().Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var name in names)
+        {
+            Apply(trainer, name);
+        }
+        return names.Count;
+    }
+
+    /// <summary>Waits for every unload in progress to be proven (or reported as failed).</summary>
+    /// <param name="timeout">The longest wait.</param>
+    /// <returns>Whether they all finished.</returns>
+    public bool WaitForUnloads(TimeSpan timeout)
+    {
+        Task[] pending;
+        lock (_unloads)
+        {
+            pending = _unloads.ToArray();
+        }
+        return Task.WaitAll(pending, timeout);
+    }
+
+    /// <summary>
+    /// Stops watching, ends probations (keeping the newest versions), and unloads every plugin. Dispose
+    /// the trainer's tasks first: this unloads their code.
+    /// </summary>
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        foreach (var probation in _probations)
+        {
+            Retire(probation.Previous, probation.PreviousTasks, _trainer?.Step ?? 0);
+        }
+        _probations.Clear();
+        foreach (var plugin in _active.Values.ToList())
+        {
+            Retire(plugin, [], _trainer?.Step ?? 0);
+        }
+        _active.Clear();
+        WaitForUnloads(_options.UnloadTimeout + TimeSpan.FromSeconds(1));
+        Archive.Dispose();
+        _shadow.Dispose();
+    }
+
+    private void Apply(JointTrainer trainer, string name)
+    {
+        var step = trainer.Step;
+        PluginCandidate? candidate;
+        try
+        {
+            candidate = PluginDiscovery.Discover(_directory).FirstOrDefault(c => c.Name == name && File.Exists(c.AssemblyPath));
+        }
+        catch (PluginFolderException)
+        {
+            candidate = null;
+        }
+
+        // A plugin on probation settles first: its newest version is accepted as it stands.
+        var probation = _probations.FirstOrDefault(p => p.Current.Name == name);
+        if (probation is not null)
+        {
+            _probations.Remove(probation);
+            Retire(probation.Previous, probation.PreviousTasks, step);
+        }
+
+        if (candidate is null)
+        {
+            if (_active.TryGetValue(name, out var gone))
+            {
+                Remove(trainer, gone, step);
+            }
+            else if (Status.Of(name) is { } known)
+            {
+                Status.Set(known with { State = PluginRunState.Removed, Reason = null });
+            }
+            return;
+        }
+
+        _active.TryGetValue(name, out var previous);
+        var prepared = Prepare(candidate, step, previous);
+        if (prepared is null)
+        {
+            return;
+        }
+        if (previous is null)
+        {
+            Add(trainer, prepared, step);
+        }
+        else
+        {
+            Replace(trainer, previous, prepared, step);
+        }
+    }
+
+    private void Add(JointTrainer trainer, Prepared prepared, int step)
+    {
+        foreach (var runtime in prepared.Runtimes)
+        {
+            Archive.TryTake(runtime.Id, out var archived);
+            using (archived)
+            {
+                var transfer = trainer.AddTask(runtime, archived);
+                var message = archived is null
+                    ? $"task '{runtime.Id}' joined the run"
+                    : $"task '{runtime.Id}' joined the run with its archived head (from version {archived.Descriptor.Version}): kept {List(transfer.Kept)}; reset {List(transfer.Reset)}";
+                Report(PluginEventKind.Added, step, prepared.Plugin.Name, runtime.Id, archived?.Descriptor.Version.ToString(), prepared.Plugin.Version,
+                    prepared.Milliseconds, message, transfer.Kept, transfer.Reset, LogLevel.Information);
+            }
+        }
+        Activate(prepared.Plugin);
+    }
+
+    private void Replace(JointTrainer trainer, ActivePlugin previous, Prepared prepared, int step)
+    {
+        var clock = Stopwatch.StartNew();
+        var previousTasks = new List<DetachedTask>();
+        var inRun = trainer.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        var replaced = new List<string>();
+        foreach (var runtime in prepared.Runtimes)
+        {
+            if (previous.TaskIds.Contains(runtime.Id) && inRun.Contains(runtime.Id))
+            {
+                var transfer = trainer.ReplaceTask(runtime, out var old);
+                previousTasks.Add(old);
+                replaced.Add(runtime.Id);
+                var oldVersion = old.Runtime.Descriptor.Version.ToString();
+                var newVersion = runtime.Descriptor.Version.ToString();
+                Report(PluginEventKind.Replaced, step, prepared.Plugin.Name, runtime.Id, $"{oldVersion} ({Short(previous.Sha256)})",
+                    $"{newVersion} ({Short(prepared.Plugin.Sha256)})", prepared.Milliseconds + clock.Elapsed.TotalMilliseconds,
+                    $"task '{runtime.Id}' {oldVersion} -> {newVersion}: kept {List(transfer.Kept)}; reset {List(transfer.Reset)}" +
+                    (transfer.Dropped.Count > 0 ? $"; dropped {List(transfer.Dropped)}" : ""),
+                    transfer.Kept, transfer.Reset, LogLevel.Information);
+            }
+            else
+            {
+                Archive.TryTake(runtime.Id, out var archived);
+                using (archived)
+                {
+                    var transfer = trainer.AddTask(runtime, archived);
+                    Report(PluginEventKind.Added, step, prepared.Plugin.Name, runtime.Id, null, prepared.Plugin.Version, prepared.Milliseconds,
+                        $"task '{runtime.Id}' joined the run", transfer.Kept, transfer.Reset, LogLevel.Information);
+                }
+            }
+        }
+        var newIds = prepared.Runtimes.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in previous.TaskIds.Where(id => !newIds.Contains(id) && inRun.Contains(id)))
+        {
+            var detached = trainer.DetachTask(id);
+            Archive.Store(detached.Snapshot());
+            previousTasks.Add(detached);
+            Report(PluginEventKind.Removed, step, previous.Name, id, previous.Version, prepared.Plugin.Version, clock.Elapsed.TotalMilliseconds,
+                $"task '{id}' is no longer offered by the plugin; its head is archived with the run", null, null, LogLevel.Information);
+        }
+        Activate(prepared.Plugin);
+        if (_options.ProbationSteps > 0 && replaced.Count > 0)
+        {
+            _probations.Add(new Probation(previous, previousTasks, prepared.Plugin, replaced));
+        }
+        else
+        {
+            Retire(previous, previousTasks, step);
+        }
+    }
+
+    private void Remove(JointTrainer trainer, ActivePlugin plugin, int step)
+    {
+        var clock = Stopwatch.StartNew();
+        var detached = new List<DetachedTask>();
+        var inRun = trainer.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in plugin.TaskIds.Where(inRun.Contains))
+        {
+            var task = trainer.DetachTask(id);
+            Archive.Store(task.Snapshot());
+            detached.Add(task);
+        }
+        _active.Remove(plugin.Name);
+        Status.Set(new PluginStatus(plugin.Name, PluginRunState.Removed, plugin.Version, plugin.Sha256, plugin.TaskIds, null));
+        foreach (var id in plugin.TaskIds)
+        {
+            Report(PluginEventKind.Removed, step, plugin.Name, id, plugin.Version, null, clock.Elapsed.TotalMilliseconds,
+                $"task '{id}' left the run; its head is archived and saved with the checkpoint", null, null, LogLevel.Information);
+        }
+        Retire(plugin, detached, step);
+    }
+
+    private void CheckProbations(JointTrainer trainer)
+    {
+        foreach (var probation in _probations.ToList())
+        {
+            var current = trainer.Tasks.Where(t => probation.Replaced.Contains(t.Id)).ToList();
+            var failed = current.FirstOrDefault(t => t.State == TaskState.Quarantined);
+            if (failed is not null)
+            {
+                _probations.Remove(probation);
+                Revert(trainer, probation, failed.Id, failed.QuarantineReason ?? "it failed");
+            }
+            else if (current.All(t => t.StepsTrained >= _options.ProbationSteps))
+            {
+                _probations.Remove(probation);
+                Retire(probation.Previous, probation.PreviousTasks, trainer.Step);
+            }
+        }
+    }
+
+    // The new version failed in training: every task of it leaves, and the last good version takes over as it was.
+    private void Revert(JointTrainer trainer, Probation probation, string failedTask, string reason)
+    {
+        var step = trainer.Step;
+        var failed = new List<DetachedTask>();
+        var inRun = trainer.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in probation.Current.TaskIds.Where(inRun.Contains))
+        {
+            failed.Add(trainer.DetachTask(id));
+        }
+        foreach (var old in probation.PreviousTasks)
+        {
+            if (Archive.TryTake(old.Runtime.Id, out var archived))
+            {
+                archived!.Dispose();
+            }
+            trainer.AttachTask(old);
+        }
+        var previous = probation.Previous;
+        _active[previous.Name] = previous;
+        var message = $"version {probation.Current.Version} failed in training (task '{failedTask}': {reason}); " +
+                      $"the last good version {previous.Version} keeps training. Fix the plugin and copy it again to retry.";
+        Status.Set(new PluginStatus(previous.Name, PluginRunState.TrainingLastGood, previous.Version, previous.Sha256, previous.TaskIds, message));
+        Report(PluginEventKind.Quarantined, step, previous.Name, failedTask, previous.Version, probation.Current.Version, 0, message, null, null, LogLevel.Error);
+        Report(PluginEventKind.Restored, step, previous.Name, failedTask, probation.Current.Version, previous.Version, 0,
+            $"version {previous.Version} restored as it was when it was replaced", null, null, LogLevel.Warning);
+        Retire(probation.Current, failed, step);
+    }
+
+    // Loads a shadow copy, validates it and prepares its tasks; on failure quarantines the version and returns null.
+    private Prepared? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null)
+    {
+        var clock = Stopwatch.StartNew();
+        PluginCandidate copy;
+        try
+        {
+            copy = _shadow.Copy(candidate);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Quarantine(candidate.Name, previous, null, step, clock, $"its files could not be copied ({e.Message}); it will be retried when it changes again.");
+            return null;
+        }
+
+        var (plugin, refused) = _loader.Load(copy);
+        if (plugin is null)
+        {
+            Quarantine(candidate.Name, previous, null, step, clock, refused!.Reason);
+            if (refused.LoadContext is { } refusedContext)
+            {
+                VerifyUnload(candidate.Name, "(refused)", refusedContext, copy, step);
+            }
+            else
+            {
+                _shadow.Release(copy);
+            }
+            return null;
+        }
+        var active = new ActivePlugin(plugin, copy);
+        Status.TrackContext(active.Name, plugin.LoadContext);
+
+        var owners = _active.Values.Where(p => p.Name != candidate.Name).SelectMany(p => p.TaskIds.Select(id => (id, p.Name)))
+            .ToDictionary(x => x.id, x => x.Name, StringComparer.Ordinal);
+        var clash = active.TaskIds.FirstOrDefault(owners.ContainsKey);
+        if (clash is not null)
+        {
+            Retire(active, [], step);
+            Quarantine(candidate.Name, previous, active.Version, step, clock,
+                $"task id '{clash}' is already provided by plugin '{owners[clash]}'; task ids must be unique across plugins.");
+            return null;
+        }
+
+        var source = new TaskSource(active.Name, copy.Directory, Path.GetFileName(copy.AssemblyPath), active.Sha256);
+        var runtimes = new List<TaskRuntime>();
+        foreach (var task in plugin.Tasks)
+        {
+            var (runtime, problem) = CreateRuntime(task, source);
+            if (runtime is null)
+            {
+                foreach (var created in runtimes)
+                {
+                    created.Dispose();
+                }
+                Retire(active, [], step);
+                Quarantine(candidate.Name, previous, active.Version, step, clock, problem!);
+                return null;
+            }
+            runtimes.Add(runtime);
+        }
+        return new Prepared(active, runtimes, clock.Elapsed.TotalMilliseconds);
+    }
+
+    // A dataset adapter runs the plugin's own code on the plugin's data: it may throw or hang, so it runs with a timeout.
+    private (TaskRuntime? Runtime, string? Problem) CreateRuntime(IMtlTask task, TaskSource source)
+    {
+        var id = task.Descriptor.Id;
+        // A thread of its own: a hung adapter must not hold a pool thread the watcher or other work needs.
+        var work = Task.Factory.StartNew(() => _factory.Create(task, source), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            if (!work.Wait(_options.DataTimeout))
+            {
+                return (null, $"task '{id}': its dataset adapter did not finish within {_options.DataTimeout.TotalSeconds:0.#} s; " +
+                              "its thread cannot be stopped, so this version stays in memory until the host exits.");
+            }
+            return (work.Result, null);
+        }
+        catch (AggregateException e) when (e.InnerException is not null)
+        {
+            var inner = e.InnerException;
+            return (null, inner is TaskDataException
+                ? $"task '{id}': {inner.Message}"
+                : $"task '{id}': its dataset adapter or head threw {inner.GetType().Name}: {inner.Message}");
+        }
+    }
+
+    private void Quarantine(string name, ActivePlugin? previous, string? version, int step, Stopwatch clock, string reason)
+    {
+        if (previous is not null)
+        {
+            var message = $"version {version ?? "(new)"} was quarantined: {reason} The last good version {previous.Version} keeps training.";
+            Status.Set(new PluginStatus(name, PluginRunState.TrainingLastGood, previous.Version, previous.Sha256, previous.TaskIds, reason));
+            Report(PluginEventKind.Quarantined, step, name, null, previous.Version, version, clock.Elapsed.TotalMilliseconds, message, null, null, LogLevel.Error);
+        }
+        else
+        {
+            Status.Set(new PluginStatus(name, PluginRunState.Quarantined, version, null, [], reason));
+            Report(PluginEventKind.Quarantined, step, name, null, null, version, clock.Elapsed.TotalMilliseconds,
+                $"quarantined: {reason} Fix the plugin and copy it again; the other tasks keep training.", null, null, LogLevel.Error);
+        }
+    }
+
+    private void Activate(ActivePlugin plugin)
+    {
+        _active[plugin.Name] = plugin;
+        Status.Set(new PluginStatus(plugin.Name, PluginRunState.Training, plugin.Version, plugin.Sha256, plugin.TaskIds, null));
+    }
+
+    // Frees a version: its tasks, its optimizer state, its load context; then proves, off the training thread, that the context is collected.
+    private void Retire(ActivePlugin plugin, IReadOnlyList<DetachedTask> tasks, int step)
+    {
+        foreach (var task in tasks)
+        {
+            task.Dispose();
+        }
+        var context = plugin.Plugin.LoadContext;
+        plugin.Plugin.Dispose();
+        VerifyUnload(plugin.Name, plugin.Version, context, plugin.Copy, step);
+    }
+
+    // Off the training thread: collects garbage until the context dies (then deletes its shadow copy) or the wait runs out.
+    private void VerifyUnload(string name, string version, WeakReference context, PluginCandidate copy, int step)
+    {
+        var timeout = _options.UnloadTimeout;
+        var unload = Task.Factory.StartNew(() =>
+        {
+            var (collected, elapsed) = UnloadVerifier.WaitForCollection(context, timeout);
+            if (collected)
+            {
+                _shadow.Release(copy);
+                Report(PluginEventKind.Unloaded, step, name, null, version, null, elapsed.TotalMilliseconds,
+                    $"version {version} unloaded; its load context was collected", null, null, LogLevel.Information);
+            }
+            else
+            {
+                Report(PluginEventKind.UnloadFailed, step, name, null, version, null, elapsed.TotalMilliseconds,
+                    $"version {version} was unloaded but its load context is still alive after {elapsed.TotalSeconds:0.#} s: the host or a thread " +
+                    "still references something of the plugin (an object, a delegate, a running thread). It leaks until the host exits.",
+                    null, null, LogLevel.Error);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        lock (_unloads)
+        {
+            _unloads.RemoveAll(t => t.IsCompleted);
+            _unloads.Add(unload);
+        }
+    }
+
+    private void Report(PluginEventKind kind, int step, string plugin, string? taskId, string? oldVersion, string? newVersion, double milliseconds,
+        string message, IReadOnlyList<string>? kept, IReadOnlyList<string>? reset, LogLevel level)
+    {
+        Status.Record(new PluginEvent(DateTime.UtcNow, step, kind, plugin, taskId, oldVersion, newVersion, Math.Round(milliseconds, 1), message, kept, reset));
+        _logger.Log(level, ReloadEvent, "Plugin {Plugin} {Kind} at step {Step} in {Milliseconds:F0} ms: {Message}",
+            plugin, kind, step, milliseconds, message);
+    }
+
+    private static string List(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
+
+    private static string Short(string sha256) => sha256.Length > 8 ? sha256[..8] : sha256;
+
+    private sealed record Prepared(ActivePlugin Plugin, IReadOnlyList<TaskRuntime> Runtimes, double Milliseconds);
+
+    private sealed record Probation(ActivePlugin Previous, List<DetachedTask> PreviousTasks, ActivePlugin Current, IReadOnlyList<string> Replaced);
+
+    // Strings are copied out of the plugin once, so status and events never hold anything of it.
+    private sealed class ActivePlugin(LoadedPlugin plugin, PluginCandidate copy)
+    {
+        public LoadedPlugin Plugin { get; } = plugin;
+
+        public PluginCandidate Copy { get; } = copy;
+
+        public string Name { get; } = plugin.Name;
+
+        public string Sha256 { get; } = plugin.Sha256;
+
+        public string Version { get; } = plugin.Tasks.Count > 0 ? plugin.Tasks[0].Descriptor.Version.ToString() : plugin.AssemblyVersion.ToString();
+
+        public IReadOnlyList<string> TaskIds { get; } = plugin.Tasks.Select(t => t.Descriptor.Id).ToArray();
+    }
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using MtlHost.Abstractions;
+using MtlHost.Core.Sampling;
+using MtlHost.Core.Training;
+using MtlHost.HotReload;
+using MtlHost.Plugins;
+using static TorchSharp.torch;
+
+namespace MtlHost.Benchmarks;
+
+/// <summary>
+/// Hot reload figures: (a) latency from a changed plugin DLL being complete on disk to the end of the
+/// first training step after the swap, minus the debounce interval, over repeated replaces of the Spam
+/// sample plugin next to WordClass; (b) RSS after 10 and after many replace cycles.
+/// </summary>
+public static class ReloadBenchmark
+{
+    /// <summary>Runs both measurements.</summary>
+    /// <param name="setup">Sample plugins, tokenizer, encoder shape.</param>
+    /// <param name="replaces">Replaces timed for latency.</param>
+    /// <param name="cycles">Replace cycles for the memory figure.</param>
+    public static void Run(BenchmarkSetup setup, int replaces, int cycles)
+    {
+        var latencies = Measure(setup, replaces, TimeSpan.FromMilliseconds(200), out _, out _);
+        var sorted = latencies.Order().ToList();
+        Console.WriteLine();
+        Console.WriteLine($"hot reload latency, {setup.EncoderName} encoder, {replaces} replaces of Spam (debounce 200 ms excluded):");
+        Console.WriteLine($"  median {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms, min {sorted[0]:F0} ms (target median < 500 ms)");
+        Console.WriteLine($"  all: {string.Join(" ", latencies.Select(l => l.ToString("F0")))}");
+
+        Measure(setup, cycles, TimeSpan.FromMilliseconds(50), out var at10, out var atEnd);
+        Console.WriteLine();
+        Console.WriteLine($"memory over replace cycles, {setup.EncoderName} encoder:");
+        Console.WriteLine($"  RSS after 10 cycles : {at10:F1} MiB");
+        Console.WriteLine($"  RSS after {cycles} cycles: {atEnd:F1} MiB");
+        Console.WriteLine($"  growth: {100 * (atEnd - at10) / at10:+0.0;-0.0}% (target < 10%)");
+    }
+
+    private static List<double> Measure(BenchmarkSetup setup, int replaces, TimeSpan debounce, out double residentAt10, out double residentAtEnd)
+    {
+        residentAt10 = residentAtEnd = 0;
+        var plugins = Path.Combine(Path.GetTempPath(), "mtlhost-reload-bench", Guid.NewGuid().ToString("N")[..8]);
+        foreach (var name in new[] { "Spam", "WordClass" })
+        {
+            CopyDirectory(Path.Combine(setup.PluginsDirectory, name), Path.Combine(plugins, name));
+        }
+        var dll = Path.Combine(plugins, "Spam", "Spam.dll");
+        var bytes = File.ReadAllBytes(dll);
+        var headOptions = new HeadOptions(setup.Config.HiddenSize, setup.Config.HiddenDropout);
+        var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 3 };
+        var factory = new TaskRuntimeFactory(setup.Tokenizer, headOptions, CPU, options, NullLogger.Instance);
+        var coordinator = new HotReloadCoordinator(plugins, new TaskPluginLoader(headOptions), factory,
+            new HotReloadOptions { Debounce = debounce, PollInterval = TimeSpan.FromSeconds(5), ProbationSteps = 1 }, NullLogger.Instance);
+        var encoder = setup.CreateEncoder(3);
+        var trainer = new JointTrainer(encoder, coordinator.LoadInitial(), new ProportionalTaskSampler(), options, 5e-4, CPU,
+            setup.Tokenizer.PadId, NullLogger.Instance);
+        coordinator.Attach(trainer);
+        for (var i = 0; i < 10; i++)
+        {
+            trainer.RunStep();
+        }
+
+        var latencies = new List<double>();
+        for (var cycle = 1; cycle <= replaces; cycle++)
+        {
+            // A complete new file appears at once, as a build's copy step or a deploy would leave it.
+            var staging = Path.Combine(plugins, $".Spam.{cycle}.tmp");
+            File.WriteAllBytes(staging, bytes);
+            File.Move(staging, dll, overwrite: true);
+            var complete = Stopwatch.GetTimestamp();
+            var replacedBefore = coordinator.Status.Events.Count(e => e.Kind == PluginEventKind.Replaced);
+            while (coordinator.Status.Events.Count(e => e.Kind == PluginEventKind.Replaced) == replacedBefore)
+            {
+                if (Stopwatch.GetElapsedTime(complete) > TimeSpan.FromSeconds(30))
+                {
+                    throw new InvalidOperationException("The replace was not applied within 30 s; events: " +
+                        string.Join("\n", coordinator.Status.Events.Select(e => $"{e.Kind} {e.Plugin} {e.Message}")));
+                }
+                var applied = coordinator.ApplyPendingChanges();
+                trainer.RunStep();
+                if (Environment.GetEnvironmentVariable("MTLHOST_BENCH_VERBOSE") == "1")
+                {
+                    Console.WriteLine($"    {Stopwatch.GetElapsedTime(complete).TotalMilliseconds:F0} ms: applied {applied}, step {trainer.Step}");
+                }
+            }
+            // The swap happened at this safe point; the step after it is the first to run the new code.
+            trainer.RunStep();
+            latencies.Add(Stopwatch.GetElapsedTime(complete).TotalMilliseconds - debounce.TotalMilliseconds);
+            if (Environment.GetEnvironmentVariable("MTLHOST_BENCH_VERBOSE") == "1")
+            {
+                var swap = coordinator.Status.Events.Last(e => e.Kind == PluginEventKind.Replaced);
+                Console.WriteLine($"  cycle {cycle}: {latencies[^1]:F0} ms (load+validate+data+swap {swap.Milliseconds:F0} ms), step {trainer.Step}, live {coordinator.Status.LiveContexts}");
+            }
+            // Probation ends once the new Spam head trained; then the old version is unloaded.
+            for (var i = 0; i < 20 && coordinator.Status.LiveContexts > 2; i++)
+            {
+                coordinator.ApplyPendingChanges();
+                trainer.RunStep();
+            }
+            if (cycle == 10)
+            {
+                coordinator.WaitForUnloads(TimeSpan.FromSeconds(20));
+                residentAt10 = ProcessMemory.ResidentMiB();
+            }
+        }
+        coordinator.WaitForUnloads(TimeSpan.FromSeconds(20));
+        residentAtEnd = ProcessMemory.ResidentMiB();
+        var failed = coordinator.Status.FailedUnloads;
+        var live = coordinator.Status.LiveContexts;
+        foreach (var task in trainer.Tasks)
+        {
+            task.Dispose();
+        }
+        trainer.Dispose();
+        coordinator.Dispose();
+        encoder.Dispose();
+        Directory.Delete(plugins, recursive: true);
+        Console.WriteLine($"  ({replaces} replaces: {failed} failed unloads, {live} live contexts at the end)");
+        return latencies;
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+        foreach (var directory in Directory.GetDirectories(source))
+        {
+            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
+        }
+    }
+}
