@@ -26,6 +26,7 @@ public static class CommandLine
         new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for random encoders)"),
         new("head-lr", "Training:HeadLearningRate", OptionKind.Number, "peak learning rate of the task heads (default 1e-3)"),
         new("warmup", "Training:WarmupFraction", OptionKind.Number, "fraction of steps of linear warm-up (default 0.1)"),
+        new("attention-dropout", "Training:AttentionDropout", OptionKind.Number, "dropout on attention probabilities (default 0.1 as in BERT; 0 is faster on the CPU)"),
         new("freeze-layers", "Training:FreezeLayers", OptionKind.Count, "freeze the embeddings and the bottom N encoder layers"),
         new("freeze-encoder", "Training:FreezeEncoder", OptionKind.Flag, "freeze the whole encoder; only the heads learn"),
         new("eval-every", "Training:EvalEvery", OptionKind.Count, "evaluate every N steps (default: at the end only)"),
@@ -55,7 +56,7 @@ public static class CommandLine
           mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--steps N] [--batch-size N]
                           [--device cpu|cuda] [--out DIR] [--seed N] [--json] [--watch]
                           [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
-                          [--freeze-layers N] [--freeze-encoder]
+                          [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
                           [--sampler proportional] [--weighting ew] [--sharing hard]
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
 

@@ -125,7 +125,7 @@ public sealed class TrainCommand
             }
 
             _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
-            using var encoder = EncoderCatalog.Create(settings.Encoder, settings.Training.Seed);
+            using var encoder = EncoderCatalog.Create(settings.Encoder, settings.Training.Seed, settings.Training.AttentionDropout);
             Freeze(encoder, settings.Training);
             encoder.to(device);
             var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
