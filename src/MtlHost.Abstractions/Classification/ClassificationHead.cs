@@ -20,12 +20,7 @@ public sealed class ClassificationHead : TaskHead
     public ClassificationHead(int hiddenSize, int labelCount, double dropoutProbability) : base(nameof(ClassificationHead))
     {
         dropout = nn.Dropout(dropoutProbability);
-        classifier = nn.Linear(hiddenSize, labelCount);
-        using (no_grad())
-        {
-            nn.init.normal_(classifier.weight!, 0.0, 0.02);
-            nn.init.zeros_(classifier.bias!);
-        }
+        classifier = BertLinear.Create(hiddenSize, labelCount);
         RegisterComponents();
     }
 

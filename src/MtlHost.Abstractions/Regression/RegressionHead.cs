@@ -19,12 +19,7 @@ public sealed class RegressionHead : TaskHead
     public RegressionHead(int hiddenSize, double dropoutProbability, double initialOutput = 0.0) : base(nameof(RegressionHead))
     {
         dropout = nn.Dropout(dropoutProbability);
-        regressor = nn.Linear(hiddenSize, 1);
-        using (no_grad())
-        {
-            nn.init.normal_(regressor.weight!, 0.0, 0.02);
-            nn.init.constant_(regressor.bias!, initialOutput);
-        }
+        regressor = BertLinear.Create(hiddenSize, 1, initialOutput);
         RegisterComponents();
     }
 

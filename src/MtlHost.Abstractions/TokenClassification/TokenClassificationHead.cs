@@ -20,12 +20,7 @@ public sealed class TokenClassificationHead : TaskHead
     public TokenClassificationHead(int hiddenSize, int labelCount, double dropoutProbability) : base(nameof(TokenClassificationHead))
     {
         dropout = nn.Dropout(dropoutProbability);
-        classifier = nn.Linear(hiddenSize, labelCount);
-        using (no_grad())
-        {
-            nn.init.normal_(classifier.weight!, 0.0, 0.02);
-            nn.init.zeros_(classifier.bias!);
-        }
+        classifier = BertLinear.Create(hiddenSize, labelCount);
         RegisterComponents();
     }
 
