@@ -90,7 +90,7 @@ public sealed class HotReloadTests : IDisposable
         var status = run.Coordinator.Status.Of("Alpha")!;
         status.State.ShouldBe(PluginRunState.TrainingLastGood);
         status.Version.ShouldBe("1.0.0.0");
-        status.Reason.ShouldContain("head of alpha 3.0.0.0 is broken");
+        status.Reason.ShouldNotBeNull().ShouldContain("head of alpha 3.0.0.0 is broken");
         run.Events(PluginEventKind.Quarantined).ShouldHaveSingleItem().Message.ShouldContain("last good version 1.0.0.0 keeps training");
         IdentityOf(run, "alpha").ShouldBe(alpha);
         var stepsBefore = StepsOf(run, "alpha");
@@ -193,7 +193,7 @@ public sealed class HotReloadTests : IDisposable
 
         var status = run.Coordinator.Status.Of("Slow")!;
         status.State.ShouldBe(PluginRunState.Quarantined);
-        status.Reason.ShouldContain("did not finish within 0.3 s");
+        status.Reason.ShouldNotBeNull().ShouldContain("did not finish within 0.3 s");
         run.Trainer.Tasks.Select(t => t.Id).ShouldBe(["alpha"]);
         run.Steps(3);
     }
