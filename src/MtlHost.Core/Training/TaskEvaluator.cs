@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlHost.Abstractions;
 using MtlHost.Core.Data;
 using MtlHost.Core.Encoders;
@@ -15,6 +16,11 @@ public sealed class TaskEvaluator
     private readonly Device _device;
     private readonly int _padId;
     private readonly int _batchSize;
+
+    // The trivial baseline depends only on a task's data, so it is computed once per example list.
+    // Weak keys: a replaced or removed task's data (and with it its plugin) must stay collectable.
+    // Each list belongs to one task runtime, which also fixes the training data the baseline uses.
+    private readonly ConditionalWeakTable<IReadOnlyList<EncodedExample>, StrongBox<double>> _baselines = new();
 
     /// <summary>Creates the evaluator.</summary>
     /// <param name="encoder">The shared encoder.</param>
@@ -48,7 +54,7 @@ public sealed class TaskEvaluator
             for (var start = 0; start < order.Length; start += _batchSize)
             {
                 using var scope = NewDisposeScope();
-                var slice = order.Skip(start).Take(_batchSize).Select(i => examples[i]).ToList();
+                var slice = new ArraySegment<int>(order, start, Math.Min(_batchSize, order.Length - start)).Select(i => examples[i]).ToList();
                 using var batch = BatchCollator.Collate(slice, task.Descriptor.Kind, _padId, _device);
                 var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
                 var outputs = task.Head.forward(hidden, batch.AttentionMask);
@@ -58,7 +64,7 @@ public sealed class TaskEvaluator
             }
             // A copy: the metric's own dictionary may be a type of the plugin, which would keep it loaded.
             var scores = new Dictionary<string, double>(metric.Compute(), StringComparer.Ordinal);
-            var baseline = Baseline(task, examples);
+            var baseline = _baselines.GetValue(examples, _ => new StrongBox<double>(Baseline(task, examples))).Value;
             return new TaskScores(task.Id, examples.Count, examples.Count == 0 ? double.NaN : lossSum / examples.Count,
                 scores, metric.PrimaryScore, metric.HigherIsBetter, baseline);
         }
