@@ -42,7 +42,7 @@ public sealed class PluginShadowCopier : IDisposable
         }
         else
         {
-            CopyDirectory(candidate.Directory, target);
+            PluginFolderCopy.Copy(candidate.Directory, target);
         }
         return new PluginCandidate(candidate.Name, target, Path.Combine(target, Path.GetFileName(candidate.AssemblyPath)));
     }
@@ -72,19 +72,6 @@ public sealed class PluginShadowCopier : IDisposable
         {
             // Windows keeps a DLL of a context that is not yet collected locked; the next clean-up retries.
             return false;
-        }
-    }
-
-    private static void CopyDirectory(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
-        foreach (var directory in Directory.GetDirectories(source))
-        {
-            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
         }
     }
 }

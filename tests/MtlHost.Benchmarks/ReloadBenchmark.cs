@@ -43,7 +43,7 @@ public static class ReloadBenchmark
         var plugins = Path.Combine(Path.GetTempPath(), "mtlhost-reload-bench", Guid.NewGuid().ToString("N")[..8]);
         foreach (var name in new[] { "Spam", "WordClass" })
         {
-            CopyDirectory(Path.Combine(setup.PluginsDirectory, name), Path.Combine(plugins, name));
+            PluginFolderCopy.Copy(Path.Combine(setup.PluginsDirectory, name), Path.Combine(plugins, name));
         }
         var dll = Path.Combine(plugins, "Spam", "Spam.dll");
         var bytes = File.ReadAllBytes(dll);
@@ -118,18 +118,5 @@ public static class ReloadBenchmark
         Directory.Delete(plugins, recursive: true);
         Console.WriteLine($"  ({replaces} replaces: {failed} failed unloads, {live} live contexts at the end)");
         return latencies;
-    }
-
-    private static void CopyDirectory(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
-        foreach (var directory in Directory.GetDirectories(source))
-        {
-            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
-        }
     }
 }

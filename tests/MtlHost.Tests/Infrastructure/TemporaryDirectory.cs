@@ -24,7 +24,7 @@ public sealed class TemporaryDirectory : IDisposable
     public string CopyPlugin(string pluginDirectory)
     {
         var target = Combine(System.IO.Path.GetFileName(pluginDirectory.TrimEnd('/', '\\')));
-        CopyDirectory(pluginDirectory, target);
+        MtlHost.Plugins.PluginFolderCopy.Copy(pluginDirectory, target);
         return target;
     }
 
@@ -41,19 +41,6 @@ public sealed class TemporaryDirectory : IDisposable
         }
         catch (UnauthorizedAccessException)
         {
-        }
-    }
-
-    private static void CopyDirectory(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source))
-        {
-            File.Copy(file, System.IO.Path.Combine(target, System.IO.Path.GetFileName(file)));
-        }
-        foreach (var directory in Directory.GetDirectories(source))
-        {
-            CopyDirectory(directory, System.IO.Path.Combine(target, System.IO.Path.GetFileName(directory)));
         }
     }
 }
