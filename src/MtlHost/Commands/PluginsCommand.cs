@@ -41,11 +41,7 @@ public sealed class PluginsCommand
     {
         var check = _command.SubVerb == "check";
         var directory = HostSettings.ResolvePluginsDirectory(_configuration);
-        var encoderName = (_configuration["Encoder:Name"] ?? EncoderCatalog.MiniLm).ToLowerInvariant();
-        if (!EncoderCatalog.IsKnown(encoderName))
-        {
-            throw new UsageException($"--encoder (Encoder:Name) '{encoderName}' is not known; use one of {string.Join(", ", EncoderCatalog.Names)}.");
-        }
+        var encoderName = HostSettings.ReadEncoder(_configuration);
         var config = EncoderCatalog.ConfigOf(encoderName);
         var headOptions = new HeadOptions(config.HiddenSize, config.HiddenDropout);
         using var plugins = PluginSet.Load(new TaskPluginLoader(headOptions, _logger), directory, requireLoaded: false);

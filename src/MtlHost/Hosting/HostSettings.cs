@@ -24,11 +24,7 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
     /// <exception cref="UsageException">A value is missing or not valid.</exception>
     public static HostSettings Read(IConfiguration configuration)
     {
-        var encoder = (configuration["Encoder:Name"] ?? EncoderCatalog.MiniLm).Trim().ToLowerInvariant();
-        if (!EncoderCatalog.IsKnown(encoder))
-        {
-            throw new UsageException($"--encoder (Encoder:Name) '{encoder}' is not known; use one of {string.Join(", ", EncoderCatalog.Names)}.");
-        }
+        var encoder = ReadEncoder(configuration);
         var device = (configuration["Encoder:Device"] ?? "cpu").Trim().ToLowerInvariant();
 
         TrainingOptions training;
@@ -60,6 +56,20 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
             outDirectory = Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
         }
         return new HostSettings(ResolvePluginsDirectory(configuration), encoder, device, training, Path.GetFullPath(outDirectory));
+    }
+
+    /// <summary>The encoder name (<c>--encoder</c>, <c>Encoder:Name</c>; MiniLM by default), checked against the catalog.</summary>
+    /// <param name="configuration">The layered configuration.</param>
+    /// <returns>A known encoder name, lower-case.</returns>
+    /// <exception cref="UsageException">The name is not known.</exception>
+    public static string ReadEncoder(IConfiguration configuration)
+    {
+        var encoder = (configuration["Encoder:Name"] ?? EncoderCatalog.MiniLm).Trim().ToLowerInvariant();
+        if (!EncoderCatalog.IsKnown(encoder))
+        {
+            throw new UsageException($"--encoder (Encoder:Name) '{encoder}' is not known; use one of {string.Join(", ", EncoderCatalog.Names)}.");
+        }
+        return encoder;
     }
 
     /// <summary>
