@@ -1,0 +1,187 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MtlHost.Core.Weighting;
+
+/// <summary>
+/// What a <see cref="ILossWeighting"/> sees of one training step: each trained task's loss (with its
+/// autograd graph), the shared representation each loss was computed from, and the shared parameters.
+/// It also does the autograd work strategies have in common.
+/// </summary>
+public sealed class WeightingStep
+{
+    private double[]? _lossValues;
+
+    /// <summary>Creates the step.</summary>
+    /// <param name="taskIds">The tasks trained this step, in a fixed order.</param>
+    /// <param name="losses">Each task's scalar loss, with its graph; same order.</param>
+    /// <param name="sharedParameters">Trainable parameters every task's loss depends on (the shared encoder).</param>
+    /// <param name="representations">
+    /// Each task's shared representation (the output of the shared part of the encoder), same order;
+    /// empty when not available.
+    /// </param>
+    /// <param name="step">The run's step, zero-based.</param>
+    /// <param name="random">A seeded random source for this step.</param>
+    /// <exception cref="ArgumentException">The lists do not line up, or there is no task.</exception>
+    public WeightingStep(IReadOnlyList<string> taskIds, IReadOnlyList<Tensor> losses, IReadOnlyList<Parameter> sharedParameters,
+        IReadOnlyList<Tensor> representations, int step, Random random)
+    {
+        if (taskIds.Count == 0 || taskIds.Count != losses.Count)
+        {
+            throw new ArgumentException($"A weighting step needs one loss per task; got {taskIds.Count} task(s) and {losses.Count} loss(es).");
+        }
+        if (representations.Count != 0 && representations.Count != losses.Count)
+        {
+            throw new ArgumentException($"Got {representations.Count} representation(s) for {losses.Count} loss(es).");
+        }
+        TaskIds = taskIds;
+        Losses = losses;
+        SharedParameters = sharedParameters;
+        Representations = representations;
+        Step = step;
+        Random = random;
+    }
+
+    /// <summary>The tasks trained this step.</summary>
+    public IReadOnlyList<string> TaskIds { get; }
+
+    /// <summary>Each task's scalar loss.</summary>
+    public IReadOnlyList<Tensor> Losses { get; }
+
+    /// <summary>The shared parameters.</summary>
+    public IReadOnlyList<Parameter> SharedParameters { get; }
+
+    /// <summary>Each task's shared representation, or empty.</summary>
+    public IReadOnlyList<Tensor> Representations { get; }
+
+    /// <summary>The run's step, zero-based.</summary>
+    public int Step { get; }
+
+    /// <summary>A seeded random source for this step.</summary>
+    public Random Random { get; }
+
+    /// <summary>Number of tasks trained this step.</summary>
+    public int Count => Losses.Count;
+
+    /// <summary>The loss values, read once from the tensors.</summary>
+    /// <returns>One value per task.</returns>
+    public IReadOnlyList<double> LossValues() =>
+        _lossValues ??= Losses.Select(l => l.detach().to_type(ScalarType.Float64).item<double>()).ToArray();
+
+    /// <summary>One backward pass of Σ_i w_i·L_i.</summary>
+    /// <param name="weights">One weight per task.</param>
+    public void BackwardWeighted(IReadOnlyList<double> weights)
+    {
+        CheckCount(weights.Count);
+        using var scope = NewDisposeScope();
+        Tensor? total = null;
+        for (var i = 0; i < Count; i++)
+        {
+            var term = Losses[i] * weights[i];
+            total = total is null ? term : total + term;
+        }
+        total!.backward();
+    }
+
+    /// <summary>
+    /// One backward pass per task. Every parameter outside <see cref="SharedParameters"/> (a task's
+    /// head) gets the plain gradient of its own task's loss; the shared parameters' gradients are
+    /// returned instead of accumulated, and their <c>grad</c> is left empty for
+    /// <see cref="SetSharedGradient"/>.
+    /// </summary>
+    /// <returns>[K, P]: row i is ∂L_i/∂θ_shared, flattened in <see cref="SharedParameters"/> order.</returns>
+    public Tensor SharedGradients()
+    {
+        var rows = new List<Tensor>(Count);
+        using (var scope = NewDisposeScope())
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                ZeroSharedGradients();
+                Losses[i].backward(retain_graph: i < Count - 1);
+                rows.Add(FlattenSharedGradients().MoveToOuterDisposeScope());
+            }
+            ZeroSharedGradients();
+        }
+        var matrix = stack(rows);
+        foreach (var row in rows)
+        {
+            row.Dispose();
+        }
+        return matrix;
+    }
+
+    /// <summary>
+    /// The gradient of each task's loss with respect to its own shared representation, summed over the
+    /// batch and the token positions (tasks have their own inputs of different lengths). Leaves every
+    /// <c>grad</c> untouched and keeps the graph for a later backward pass.
+    /// </summary>
+    /// <returns>[K, H].</returns>
+    /// <exception cref="InvalidOperationException">The step has no representations.</exception>
+    public Tensor RepresentationGradients()
+    {
+        if (Representations.Count == 0)
+        {
+            throw new InvalidOperationException("This step carries no shared representations.");
+        }
+        using var scope = NewDisposeScope();
+        var rows = new Tensor[Count];
+        for (var i = 0; i < Count; i++)
+        {
+            var gradient = autograd.grad([Losses[i]], [Representations[i]], retain_graph: true)[0];
+            rows[i] = gradient.reshape(-1, gradient.shape[^1]).sum(0);
+        }
+        return stack(rows).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Writes a flattened gradient into the shared parameters' <c>grad</c>.</summary>
+    /// <param name="gradient">[P], in <see cref="SharedParameters"/> order.</param>
+    /// <exception cref="ArgumentException">The length is not the shared parameter count.</exception>
+    public void SetSharedGradient(Tensor gradient)
+    {
+        var total = SharedParameters.Sum(p => p.numel());
+        if (gradient.dim() != 1 || gradient.shape[0] != total)
+        {
+            throw new ArgumentException($"The shared gradient must have {total} elements, but has shape [{string.Join(", ", gradient.shape)}].");
+        }
+        using var noGrad = no_grad();
+        long offset = 0;
+        foreach (var parameter in SharedParameters)
+        {
+            var n = parameter.numel();
+            using var slice = gradient.narrow(0, offset, n).view(parameter.shape).to_type(parameter.dtype);
+            var grad = parameter.grad;
+            if (grad is null)
+            {
+                parameter.grad = slice.clone();
+            }
+            else
+            {
+                grad.copy_(slice);
+            }
+            offset += n;
+        }
+    }
+
+    private Tensor FlattenSharedGradients()
+    {
+        var parts = SharedParameters.Select(p => p.grad is { } g ? g.detach().reshape(-1) : zeros(p.numel(), p.dtype, p.device)).ToList();
+        return cat(parts, 0);
+    }
+
+    private void ZeroSharedGradients()
+    {
+        foreach (var parameter in SharedParameters)
+        {
+            parameter.grad?.zero_();
+        }
+    }
+
+    private void CheckCount(int count)
+    {
+        if (count != Count)
+        {
+            throw new ArgumentException($"Expected {Count} weights, one per task, but got {count}.");
+        }
+    }
+}
