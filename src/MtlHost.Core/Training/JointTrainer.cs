@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
+using MtlHost.Core.Weighting;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,24 +10,25 @@ using static TorchSharp.torch;
 namespace MtlHost.Core.Training;
 
 /// <summary>
-/// Trains one shared encoder and every live task head together. Each step samples a task, runs
-/// encoder → that task's head → its loss, and takes one AdamW step over the encoder and the heads.
-/// A task whose code throws, or whose loss stays non-finite, is quarantined with its reason and
-/// the other tasks train on.
+/// Trains one shared encoder and every live task head together. Each step the sampler picks one or
+/// more tasks; for each, encoder → its head → its loss; the weighting turns the losses into
+/// gradients; one AdamW step over the encoder and the heads follows. A task whose code throws, or
+/// whose loss stays non-finite, is quarantined with its reason and the other tasks train on.
 /// </summary>
 public sealed class JointTrainer : IDisposable
 {
     private readonly BertEncoder _encoder;
     private readonly List<TaskSlot> _slots;
     private readonly ITaskSampler _sampler;
+    private readonly ILossWeighting _weighting;
     private readonly TrainingOptions _options;
     private readonly Device _device;
     private readonly int _padId;
     private readonly ILogger _logger;
-    private readonly Random _random;
     private readonly AdamW _encoderOptimizer;
     private readonly List<(int Step, IReadOnlyList<TaskScores> Scores)> _history = [];
     private readonly TaskEvaluator _evaluator;
+    private readonly List<Parameter> _sharedParameters;
     private List<Parameter> _parameters = [];
 
     /// <summary>Creates the trainer; the encoder and heads must already be on <paramref name="device"/>.</summary>
@@ -38,12 +40,20 @@ public sealed class JointTrainer : IDisposable
     /// <param name="device">Training device.</param>
     /// <param name="padId">Id of [PAD].</param>
     /// <param name="logger">Receives progress and quarantine events.</param>
+    /// <param name="weighting">Combines the losses of a step; <see langword="null"/> for EW (their sum).</param>
+    /// <exception cref="ArgumentException">There is no task, or the weighting needs every task each step and the sampler does not give that.</exception>
     public JointTrainer(BertEncoder encoder, IReadOnlyList<TaskRuntime> tasks, ITaskSampler sampler, TrainingOptions options,
-        double encoderLearningRate, Device device, int padId, ILogger logger)
+        double encoderLearningRate, Device device, int padId, ILogger logger, ILossWeighting? weighting = null)
     {
         if (tasks.Count == 0)
         {
             throw new ArgumentException("A joint training run needs at least one task.", nameof(tasks));
+        }
+        _weighting = weighting ?? new EqualWeighting();
+        if (_weighting.NeedsEveryTask && sampler is not AllTasksSampler)
+        {
+            throw new ArgumentException($"The '{_weighting.Name}' weighting compares the tasks within a step, so every step needs a batch of " +
+                                        $"every task: use the '{SamplerCatalog.AllTasks}' sampler, not '{sampler.Name}'.", nameof(sampler));
         }
         _encoder = encoder;
         _sampler = sampler;
@@ -51,7 +61,6 @@ public sealed class JointTrainer : IDisposable
         _device = device;
         _padId = padId;
         _logger = logger;
-        _random = new Random(options.Seed);
         _evaluator = new TaskEvaluator(encoder, device, padId, options.EvalBatchSize);
 
         // The encoder and each head have their own AdamW. AdamW's update is per parameter, so this is
@@ -59,6 +68,9 @@ public sealed class JointTrainer : IDisposable
         // run without touching the encoder's optimizer state.
         var encoderParameters = encoder.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         _encoderOptimizer = CreateOptimizer(encoderParameters, encoderLearningRate);
+
+        // The heads read the hidden states, never the pooler: per-task gradients of the pooler would be zero rows.
+        _sharedParameters = encoderParameters.Where(p => !p.name.StartsWith("pooler.", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
         _slots = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => new TaskSlot(t, CreateHeadOptimizer(t))).ToList();
         RefreshParameters();
         ApplyLearningRate();
@@ -72,6 +84,12 @@ public sealed class JointTrainer : IDisposable
 
     /// <summary>The shared encoder.</summary>
     public BertEncoder Encoder => _encoder;
+
+    /// <summary>How the tasks of a step are chosen.</summary>
+    public ITaskSampler Sampler => _sampler;
+
+    /// <summary>How the losses of a step are combined.</summary>
+    public ILossWeighting Weighting => _weighting;
 
     /// <summary>Runs <see cref="TrainingOptions.Steps"/> steps (fewer when cancelled), then evaluates every task.</summary>
     /// <param name="cancellationToken">Stops after the current step.</param>
@@ -111,7 +129,8 @@ public sealed class JointTrainer : IDisposable
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
                 _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Steps, rate,
                     _encoderOptimizer.ParamGroups.First().LearningRate,
-                    string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}")));
+                    string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}" +
+                                                        (_weighting is EqualWeighting ? "" : $" (w {t.Runtime.LossWeight:F2})"))));
                 logClock.Restart();
                 logStep = Step;
             }
@@ -153,7 +172,7 @@ public sealed class JointTrainer : IDisposable
     }
 
     /// <summary>
-    /// Runs one training step: samples a live task, trains it on one mini-batch, advances the
+    /// Runs one training step: samples live tasks, trains them on one mini-batch each, advances the
     /// learning-rate schedule. Whoever drives the trainer may change the run between two calls.
     /// </summary>
     /// <exception cref="InvalidOperationException">Every task has been quarantined.</exception>
@@ -165,24 +184,59 @@ public sealed class JointTrainer : IDisposable
             throw new InvalidOperationException("Every task has been quarantined; nothing is left to train: " +
                 string.Join("; ", _slots.Select(t => $"{t.Runtime.Id}: {t.Runtime.QuarantineReason}")));
         }
-        TrainStep(live[_sampler.Next(live, Step, _random)]);
+
+        // Seeded by the run's seed and the step alone: the draw does not depend on what ran before,
+        // so a resumed run or a task that joins mid-run changes nothing else.
+        var random = new Random(unchecked(_options.Seed * 1_000_003 + Step));
+        var chosen = _sampler.Next(live.Select(t => t.Train.Count).ToList(), Step, _options.Steps, random);
+        TrainStep(chosen.Select(i => live[i]).ToList(), random);
     }
 
-    private void TrainStep(TaskRuntime task)
+    private void TrainStep(IReadOnlyList<TaskRuntime> tasks, Random random)
     {
         using var scope = NewDisposeScope();
-        try
+        ZeroGradients();
+        var trained = new List<TaskRuntime>(tasks.Count);
+        var losses = new List<Tensor>(tasks.Count);
+        var representations = new List<Tensor>(tasks.Count);
+        foreach (var task in tasks)
         {
-            using var batch = task.NextTrainBatch(_options.BatchSize, _padId, _device);
-            ZeroGradients();
-            var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
-            var outputs = task.Head.forward(hidden, batch.AttentionMask);
-            var loss = task.Loss.Compute(outputs, batch.Targets);
-            var value = loss.to_type(ScalarType.Float64).item<double>();
-            task.RecordStep(value, batch.Size);
-            if (double.IsFinite(value))
+            try
             {
-                loss.backward();
+                var batch = task.NextTrainBatch(_options.BatchSize, _padId, _device);
+                var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+                var outputs = task.Head.forward(hidden, batch.AttentionMask);
+                var loss = task.Loss.Compute(outputs, batch.Targets);
+                var value = loss.to_type(ScalarType.Float64).item<double>();
+                task.RecordStep(value, batch.Size);
+                if (double.IsFinite(value))
+                {
+                    trained.Add(task);
+                    losses.Add(loss);
+                    representations.Add(hidden);
+                }
+                else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
+                {
+                    Quarantine(task, $"its loss was {value} for {task.ConsecutiveNonFiniteLosses} steps in a row (last at step {Step}); " +
+                                     "check the head's outputs and the loss for overflow or log(0).");
+                }
+            }
+            catch (Exception e) when (IsPluginFault(e))
+            {
+                Quarantine(task, $"training step {Step} failed: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        if (trained.Count > 0)
+        {
+            try
+            {
+                var weights = _weighting.Backward(new WeightingStep(trained.Select(t => t.Id).ToList(), losses, _sharedParameters,
+                    representations, Step, random));
+                for (var i = 0; i < trained.Count; i++)
+                {
+                    trained[i].LossWeight = weights[i];
+                }
                 if (_options.GradientClipNorm > 0)
                 {
                     nn.utils.clip_grad_norm_(_parameters, _options.GradientClipNorm);
@@ -193,16 +247,31 @@ public sealed class JointTrainer : IDisposable
                     slot.Optimizer.step();
                 }
             }
-            else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
+            catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"its loss was {value} for {task.ConsecutiveNonFiniteLosses} steps in a row (last at step {Step}); " +
-                                 "check the head's outputs and the loss for overflow or log(0).");
+                // The backward pass runs through the plugins' heads and losses: find whose fails, take it
+                // out, and skip this step's update rather than apply a partial gradient.
+                _logger.LogError("Step {Step}: the backward pass failed ({Error}); looking for the task whose code fails", Step, e.Message);
+                var culprits = 0;
+                for (var i = 0; i < trained.Count; i++)
+                {
+                    try
+                    {
+                        losses[i].backward(retain_graph: true);
+                    }
+                    catch (Exception taskError) when (IsPluginFault(taskError))
+                    {
+                        Quarantine(trained[i], $"training step {Step} failed in the backward pass: {taskError.GetType().Name}: {taskError.Message}");
+                        culprits++;
+                    }
+                }
+                ZeroGradients();
+                if (culprits == 0)
+                {
+                    // Every task's own backward pass works, so the fault is the weighting's: host code, not a plugin to quarantine.
+                    throw;
+                }
             }
-        }
-        catch (Exception e) when (IsPluginFault(e))
-        {
-            ZeroGradients();
-            Quarantine(task, $"training step {Step} failed: {e.GetType().Name}: {e.Message}");
         }
         Step++;
         ApplyLearningRate();

@@ -78,6 +78,9 @@ public sealed class TaskRuntime : IDisposable
     /// <summary>Exponential moving average of the training loss (smoothing 0.9).</summary>
     public double SmoothedLoss { get; private set; } = double.NaN;
 
+    /// <summary>Weight the run's loss weighting gave this task's loss at the last step that trained it.</summary>
+    public double LossWeight { get; set; } = double.NaN;
+
     /// <summary>Non-finite losses in a row.</summary>
     public int ConsecutiveNonFiniteLosses { get; private set; }
 
