@@ -106,7 +106,21 @@ public sealed class JointTrainer : IDisposable
     /// <param name="cancellationToken">Stops after the current step.</param>
     /// <returns>Per-task losses, scores and states.</returns>
     /// <exception cref="InvalidOperationException">Every task was quarantined.</exception>
-    public TrainingReport Train(Action? betweenSteps, CancellationToken cancellationToken = default)
+    public TrainingReport Train(Action? betweenSteps, CancellationToken cancellationToken = default) =>
+        Train(betweenSteps, null, cancellationToken);
+
+    /// <summary>
+    /// Runs <see cref="TrainingOptions.Steps"/> steps as <see cref="Train(Action?, CancellationToken)"/> does,
+    /// and hands every evaluation taken every <see cref="TrainingOptions.EvalEvery"/> steps to
+    /// <paramref name="afterEvaluation"/>, which may end training early by returning <see langword="true"/>.
+    /// </summary>
+    /// <param name="betweenSteps">Called before every step, or <see langword="null"/>.</param>
+    /// <param name="afterEvaluation">Sees each periodic evaluation (the step, the scores); returns whether to stop.</param>
+    /// <param name="cancellationToken">Stops after the current step.</param>
+    /// <returns>Per-task losses, scores and states.</returns>
+    /// <exception cref="InvalidOperationException">Every task was quarantined.</exception>
+    public TrainingReport Train(Action? betweenSteps, Func<int, IReadOnlyList<TaskScores>, bool>? afterEvaluation,
+        CancellationToken cancellationToken = default)
     {
         _encoder.train();
         foreach (var slot in _slots)
@@ -136,7 +150,12 @@ public sealed class JointTrainer : IDisposable
             }
             if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && Step < _options.Steps)
             {
-                Evaluate();
+                var scores = Evaluate();
+                if (afterEvaluation?.Invoke(Step, scores) == true)
+                {
+                    _logger.LogInformation("Stopping early at step {Step}", Step);
+                    break;
+                }
             }
         }
 

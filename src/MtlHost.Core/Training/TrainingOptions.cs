@@ -54,6 +54,24 @@ public sealed record TrainingOptions
     /// <summary>Log a progress line every this many steps; 0 never.</summary>
     public int LogEvery { get; init; } = 50;
 
+    /// <summary>
+    /// Task sampler name (<c>--sampler</c>); <see langword="null"/> picks <c>all-tasks</c> for weightings that
+    /// compare tasks within a step and <c>proportional</c> otherwise.
+    /// </summary>
+    public string? Sampler { get; init; }
+
+    /// <summary>Loss weighting name (<c>--weighting</c>).</summary>
+    public string Weighting { get; init; } = "ew";
+
+    /// <summary>Encoder sharing strategy name (<c>--sharing</c>).</summary>
+    public string Sharing { get; init; } = "hard";
+
+    /// <summary>
+    /// Evaluations without a better selection score after which training stops early; 0 never stops
+    /// early. Needs <see cref="EvalEvery"/>.
+    /// </summary>
+    public int Patience { get; init; }
+
     /// <summary>Consecutive non-finite losses after which a task is taken out of the run.</summary>
     public int MaxNonFiniteLosses { get; init; } = 3;
 
@@ -73,6 +91,8 @@ public sealed record TrainingOptions
         if (FreezeLayers < 0) return "--freeze-layers must be 0 or more.";
         if (EvalEvery < 0) return "--eval-every must be 0 or more.";
         if (EvalBatchSize < 1) return "--eval-batch-size must be at least 1.";
+        if (Patience < 0) return "--patience must be 0 or more.";
+        if (Patience > 0 && EvalEvery == 0) return "--patience counts evaluations: give --eval-every N too.";
         return null;
     }
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
 using MtlHost.Core.Devices;
 using MtlHost.Core.Encoders;
+using MtlHost.Core.Sampling;
+using MtlHost.Core.Sharing;
+using MtlHost.Core.Weighting;
 
 namespace MtlHost.Cli;
 
@@ -32,11 +35,16 @@ public static class CommandLine
         new("eval-every", "Training:EvalEvery", OptionKind.Count, "evaluate every N steps (default: at the end only)"),
         new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>)"),
         new("seed", "Training:Seed", OptionKind.Integer, "seed for initialisation, data order and sampling"),
-        new("sampler", "Training:Sampler", OptionKind.Choice, "task sampling", ["proportional"]),
-        new("weighting", "Training:Weighting", OptionKind.Choice, "loss weighting", ["ew"]),
-        new("sharing", "Training:Sharing", OptionKind.Choice, "encoder sharing", ["hard"]),
+        new("sampler", "Training:Sampler", OptionKind.Choice, "which task(s) a step trains (default proportional; all-tasks for gradient-based weightings)", SamplerCatalog.Names),
+        new("temperature", "Sampling:Temperature", OptionKind.Number, "T of the temperature sampler, p ∝ n^(1/T) (default 2)"),
+        new("weighting", "Training:Weighting", OptionKind.Choice, "how task losses or gradients combine (default ew)", WeightingCatalog.Names),
+        new("sharing", "Training:Sharing", OptionKind.Choice, "how much of the encoder tasks share (default hard)", SharingCatalog.Names),
+        new("shared-layers", "Sharing:SharedLayers", OptionKind.Count, "bottom encoder layers shared by every task with --sharing top-layers"),
+        new("adapter-size", "Sharing:AdapterSize", OptionKind.Count, "bottleneck width of the adapters with --sharing adapters"),
+        new("patience", "Training:Patience", OptionKind.Count, "stop after N evaluations without a better selection score (needs --eval-every)"),
+        new("baselines", "Run:Baselines", OptionKind.Text, "baselines.json of a --single-task run: select the best evaluation by Δm% against it"),
         new("watch", null, OptionKind.Flag, "watch the plugins folder: add, replace and remove task plugins between steps (hot reload)"),
-        new("single-task", null, OptionKind.Flag, "train each task alone as a baseline (not available yet)"),
+        new("single-task", null, OptionKind.Flag, "train each task alone with the same settings: the baselines for Δm% (writes baselines.json)"),
         Json,
     ];
 
@@ -57,7 +65,10 @@ public static class CommandLine
                           [--device cpu|cuda] [--out DIR] [--seed N] [--json] [--watch]
                           [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
                           [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
-                          [--sampler proportional] [--weighting ew] [--sharing hard]
+                          [--sampler uniform|proportional|temperature|annealed|all-tasks] [--temperature T]
+                          [--weighting ew|uw|dwa|rlw|famo|gradnorm|pcgrad|mgda|cagrad]
+                          [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N]
+                          [--single-task] [--baselines FILE] [--patience N]
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
 
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.

@@ -14,6 +14,23 @@ namespace MtlHost.Commands;
 public sealed record RunSummary(string Encoder, string Device, int Steps, double Seconds, double StepsPerSecond, string Checkpoint,
     IReadOnlyList<RunSummary.TaskResult> Tasks, IReadOnlyList<RunSummary.Refusal> Refused)
 {
+    /// <summary>Task sampler of the run.</summary>
+    public string? Sampler { get; init; }
+
+    /// <summary>Loss weighting of the run.</summary>
+    public string? Weighting { get; init; }
+
+    /// <summary>Encoder sharing strategy of the run.</summary>
+    public string? Sharing { get; init; }
+
+    /// <summary>Whether each task was trained alone (<c>--single-task</c>): the tasks' rows are single-task baselines.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SingleTask { get; init; }
+
+    /// <summary>The best periodic evaluation and where its checkpoint is (runs with <c>--eval-every</c> only).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public BestEvaluation? Best { get; init; }
+
     /// <summary>Hot reload's plugins, events and live load contexts (runs with <c>--watch</c> only).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public HotReload.HotReloadSummary? HotReload { get; init; }
@@ -40,6 +57,13 @@ public sealed record RunSummary(string Encoder, string Device, int Steps, double
     /// <param name="Scores">Every score.</param>
     public sealed record ValidationResult(int Examples, double Loss, string Primary, bool HigherIsBetter, double Score, double Baseline,
         IReadOnlyDictionary<string, double> Scores);
+
+    /// <summary>The evaluation a run would be deployed from.</summary>
+    /// <param name="Step">Its step.</param>
+    /// <param name="Measure">What was compared: Δm% against stored baselines, or the mean primary score.</param>
+    /// <param name="Score">Its value.</param>
+    /// <param name="Checkpoint">Its checkpoint folder.</param>
+    public sealed record BestEvaluation(int Step, string Measure, double Score, string Checkpoint);
 
     /// <summary>Something that did not join the run.</summary>
     /// <param name="Plugin">Plugin name.</param>

@@ -11,7 +11,8 @@ public static class SummaryTable
     public static void Write(TextWriter output, RunSummary summary)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"trained {summary.Steps} steps in {summary.Seconds:F1} s ({summary.StepsPerSecond:F2} steps/s), encoder {summary.Encoder} on {summary.Device}"));
+            $"{(summary.SingleTask ? "trained each task alone for " : "trained ")}{summary.Steps} steps in {summary.Seconds:F1} s ({summary.StepsPerSecond:F2} steps/s), " +
+            $"encoder {summary.Encoder} on {summary.Device}, sampler {summary.Sampler}, weighting {summary.Weighting}, sharing {summary.Sharing}"));
         var rows = new List<string[]> { new[] { "task", "plugin", "state", "steps", "train loss", "val loss", "primary", "score", "baseline", "other scores" } };
         foreach (var task in summary.Tasks)
         {
@@ -35,6 +36,10 @@ public static class SummaryTable
         foreach (var refusal in summary.Refused)
         {
             output.WriteLine($"refused {refusal.Plugin}{(refusal.Task is null ? "" : "/" + refusal.Task)}: {refusal.Reason}");
+        }
+        if (summary.Best is { } best)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best: step {best.Step}, {best.Measure} {best.Score:F4}, checkpoint {best.Checkpoint}"));
         }
         output.WriteLine($"checkpoint: {summary.Checkpoint}");
     }

@@ -19,7 +19,8 @@ namespace MtlHost.Commands;
 /// <summary>
 /// <c>mtlhost train</c>: loads the plugins folder, prepares every task, trains them jointly on one
 /// shared encoder, evaluates, writes a checkpoint and prints per-task results. With <c>--watch</c>
-/// it runs its step budget while watching the plugins folder, and applies plugin changes between steps.
+/// it runs its step budget while watching the plugins folder, and applies plugin changes between steps;
+/// with <c>--single-task</c> it trains each task alone instead and stores the results as baselines.
 /// </summary>
 public sealed class TrainCommand
 {
@@ -64,12 +65,13 @@ public sealed class TrainCommand
     /// <exception cref="UsageException">Bad options or bad input.</exception>
     public int Run(TextWriter output, CancellationToken cancellationToken)
     {
-        if (_command.Has("single-task"))
-        {
-            throw new UsageException("--single-task (single-task baselines) is not available in this version yet; run without it.");
-        }
-
         var settings = HostSettings.Read(_configuration);
+        var watch = _command.Has("watch");
+        var singleTask = _command.Has("single-task");
+        if (singleTask && watch)
+        {
+            throw new UsageException("--single-task trains a fixed set of baselines and does not combine with --watch; drop one of them.");
+        }
         torch.Device device;
         try
         {
@@ -87,11 +89,10 @@ public sealed class TrainCommand
         var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
         var factory = new TaskRuntimeFactory(tokenizer, headOptions, device, settings.Training, _logger);
 
-        var watch = _command.Has("watch");
         PluginSet? plugins = null;
         HotReloadCoordinator? hotReload = null;
-        JointTrainer? trainer = null;
         var runtimes = new List<TaskRuntime>();
+        var trained = new List<TaskRuntime>();
         var refused = new List<RunSummary.Refusal>();
         try
         {
@@ -124,49 +125,23 @@ public sealed class TrainCommand
                 throw new UsageException("No task can train: " + string.Join("; ", refused.Select(r => $"{r.Plugin}{(r.Task is null ? "" : "/" + r.Task)}: {r.Reason}")));
             }
 
-            _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
-            using var encoder = EncoderCatalog.Create(settings.Encoder, settings.Training.Seed, settings.Training.AttentionDropout);
-            Freeze(encoder, settings.Training);
-            encoder.to(device);
-            var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
-            trainer = new JointTrainer(encoder, runtimes, new ProportionalTaskSampler(), settings.Training, encoderLearningRate,
-                device, tokenizer.PadId, _logger);
-
-            TrainingReport report;
-            try
+            RunSummary? summary;
+            if (singleTask)
             {
-                if (hotReload is not null)
-                {
-                    hotReload.Attach(trainer);
-                    _logger.LogInformation("Watching {Directory} for plugin changes (hot reload); shadow copies in {Shadow}",
-                        settings.PluginsDirectory, hotReload.ShadowDirectory);
-                    report = trainer.Train(() => hotReload.ApplyPendingChanges(), cancellationToken);
-                }
-                else
-                {
-                    report = trainer.Train(cancellationToken);
-                }
+                summary = TrainEachAlone(settings, runtimes, refused, device, tokenizer.PadId, trained, cancellationToken);
             }
-            catch (InvalidOperationException e)
+            else
             {
-                _logger.LogError("{Message}", e.Message);
+                summary = TrainTogether(settings, runtimes, settings.OutDirectory, hotReload, refused, device, tokenizer.PadId, trained, cancellationToken);
+            }
+            if (summary is null)
+            {
                 return 1;
             }
 
-            var checkpoint = Path.Combine(settings.OutDirectory, "checkpoint");
-            var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
-            CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads);
-            var summary = RunSummary.From(settings.Encoder, settings.Device, report, checkpoint, refused) with
-            {
-                HotReload = hotReload is null ? null : HotReloadSummary.Of(hotReload.Status),
-            };
-            var json = JsonSerializer.Serialize(summary, SummaryJson.Options);
-            File.WriteAllText(Path.Combine(settings.OutDirectory, "summary.json"), json);
-            _logger.LogInformation("Wrote checkpoint {Checkpoint}", checkpoint);
-
             if (_command.Has("json"))
             {
-                output.WriteLine(json);
+                output.WriteLine(JsonSerializer.Serialize(summary, SummaryJson.Options));
             }
             else
             {
@@ -176,15 +151,132 @@ public sealed class TrainCommand
         }
         finally
         {
-            // With hot reload the trainer's tasks are not the ones it started with: dispose those it has now.
-            foreach (var runtime in trainer?.Tasks ?? runtimes)
+            // With hot reload the trained tasks are not the ones the run started with: dispose those it ended with too.
+            foreach (var runtime in runtimes.Concat(trained).Distinct())
             {
                 runtime.Dispose();
             }
-            trainer?.Dispose();
             hotReload?.Dispose();
             plugins?.Dispose();
         }
+    }
+
+    // One joint run over the tasks: train, keep the best evaluation's checkpoint when asked, write the
+    // final checkpoint and summary.json. Null when the run failed (every task quarantined).
+    private RunSummary? TrainTogether(HostSettings settings, IReadOnlyList<TaskRuntime> runtimes, string outDirectory, HotReloadCoordinator? hotReload,
+        IReadOnlyList<RunSummary.Refusal> refused, torch.Device device, int padId, List<TaskRuntime> trained, CancellationToken cancellationToken)
+    {
+        _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
+        torch.manual_seed(settings.Training.Seed);
+        using var encoder = EncoderCatalog.Create(settings.Encoder, settings.Training.Seed, settings.Training.AttentionDropout);
+        Freeze(encoder, settings.Training);
+        encoder.to(device);
+        var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
+        var strategies = settings.CreateStrategies();
+        using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, settings.Training, encoderLearningRate,
+            device, padId, _logger, strategies.Weighting);
+        _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing}", strategies.Sampler.Name, strategies.Weighting.Name,
+            settings.Training.Sharing);
+
+        var selection = new ModelSelection(settings.Baselines, settings.Training.Patience);
+        var best = Path.Combine(outDirectory, "best");
+        bool AfterEvaluation(int step, IReadOnlyList<TaskScores> scores)
+        {
+            if (selection.Observe(step, scores))
+            {
+                CheckpointWriter.Write(best, settings.Encoder, encoder, trainer.Tasks, step, settings.Training,
+                    scores.ToDictionary(s => s.TaskId), hotReload?.Archive.Heads);
+                _logger.LogInformation("Step {Step}: best {Measure} so far, {Score:F4}; wrote {Checkpoint}", step, selection.Measure,
+                    selection.Tracker.Best, best);
+            }
+            return selection.Tracker.ShouldStop;
+        }
+
+        TrainingReport report;
+        try
+        {
+            if (hotReload is not null)
+            {
+                hotReload.Attach(trainer);
+                _logger.LogInformation("Watching {Directory} for plugin changes (hot reload); shadow copies in {Shadow}",
+                    settings.PluginsDirectory, hotReload.ShadowDirectory);
+                report = trainer.Train(() => hotReload.ApplyPendingChanges(), AfterEvaluation, cancellationToken);
+            }
+            else
+            {
+                report = trainer.Train(null, AfterEvaluation, cancellationToken);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            _logger.LogError("{Message}", e.Message);
+            return null;
+        }
+        finally
+        {
+            trained.AddRange(trainer.Tasks);
+        }
+
+        var checkpoint = Path.Combine(outDirectory, "checkpoint");
+        var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
+        CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads);
+        var summary = RunSummary.From(settings.Encoder, settings.Device, report, checkpoint, refused) with
+        {
+            Sampler = strategies.Sampler.Name,
+            Weighting = strategies.Weighting.Name,
+            Sharing = settings.Training.Sharing,
+            Best = selection.Tracker.BestStep < 0 ? null : new RunSummary.BestEvaluation(selection.Tracker.BestStep, selection.Measure, selection.Tracker.Best, best),
+            HotReload = hotReload is null ? null : HotReloadSummary.Of(hotReload.Status),
+        };
+        Directory.CreateDirectory(outDirectory);
+        File.WriteAllText(Path.Combine(outDirectory, "summary.json"), JsonSerializer.Serialize(summary, SummaryJson.Options));
+        _logger.LogInformation("Wrote checkpoint {Checkpoint}", checkpoint);
+        return summary;
+    }
+
+    // --single-task: each task alone, with the same encoder, seed, steps and settings as a joint run,
+    // each in <out>/single-task/<task>; their validation scores become <out>/baselines.json for Δm%.
+    private RunSummary? TrainEachAlone(HostSettings settings, IReadOnlyList<TaskRuntime> runtimes, IReadOnlyList<RunSummary.Refusal> refused,
+        torch.Device device, int padId, List<TaskRuntime> trained, CancellationToken cancellationToken)
+    {
+        var runs = new List<RunSummary>();
+        var summaries = new List<string>();
+        foreach (var runtime in runtimes)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            _logger.LogInformation("Single-task baseline: {Task}", runtime.Id);
+            var directory = Path.Combine(settings.OutDirectory, "single-task", runtime.Id);
+            var run = TrainTogether(settings, [runtime], directory, null, [], device, padId, trained, cancellationToken);
+            if (run is not null)
+            {
+                runs.Add(run);
+                summaries.Add(Path.Combine(directory, "summary.json"));
+            }
+        }
+        if (runs.Count == 0)
+        {
+            return null;
+        }
+
+        var baselines = Baselines.FromSummaries(summaries);
+        var baselinesPath = Path.Combine(settings.OutDirectory, "baselines.json");
+        baselines.Write(baselinesPath);
+        _logger.LogInformation("Wrote single-task baselines {Baselines}", baselinesPath);
+        var seconds = runs.Sum(r => r.Seconds);
+        var summary = new RunSummary(settings.Encoder, settings.Device, runs.Max(r => r.Steps), Math.Round(seconds, 3),
+            Math.Round(runs.Sum(r => r.Steps) / Math.Max(seconds, 1e-9), 3), Path.Combine(settings.OutDirectory, "single-task"),
+            runs.SelectMany(r => r.Tasks).OrderBy(t => t.Id, StringComparer.Ordinal).ToList(), refused)
+        {
+            Sampler = runs[0].Sampler,
+            Weighting = runs[0].Weighting,
+            Sharing = runs[0].Sharing,
+            SingleTask = true,
+        };
+        File.WriteAllText(Path.Combine(settings.OutDirectory, "summary.json"), JsonSerializer.Serialize(summary, SummaryJson.Options));
+        return summary;
     }
 
     private void PrepareTasks(PluginSet plugins, TaskRuntimeFactory factory, List<TaskRuntime> runtimes, List<RunSummary.Refusal> refused)

@@ -2,7 +2,11 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using MtlHost.Cli;
 using MtlHost.Core.Encoders;
+using MtlHost.Core.Evaluation;
+using MtlHost.Core.Sampling;
+using MtlHost.Core.Sharing;
 using MtlHost.Core.Training;
+using MtlHost.Core.Weighting;
 
 namespace MtlHost.Hosting;
 
@@ -41,21 +45,97 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
         {
             throw new UsageException(problem);
         }
-        foreach (var (key, known) in new[] { ("Sampler", "proportional"), ("Weighting", "ew"), ("Sharing", "hard") })
+        training = training with
         {
-            var value = configuration[$"Training:{key}"];
-            if (value is not null && !string.Equals(value, known, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new UsageException($"Training:{key} '{value}' is not known; this version offers '{known}'.");
-            }
-        }
+            Sampler = training.Sampler is null ? null : Known("--sampler (Training:Sampler)", training.Sampler, SamplerCatalog.Names),
+            Weighting = Known("--weighting (Training:Weighting)", training.Weighting, WeightingCatalog.Names),
+            Sharing = Known("--sharing (Training:Sharing)", training.Sharing, SharingCatalog.Names),
+        };
+        var sampling = Section<SamplerOptions>(configuration, "Sampling");
+        var weighting = Section<WeightingOptions>(configuration, "Weighting");
+        var sharing = Section<SharingOptions>(configuration, "Sharing");
+        var baselines = configuration["Run:Baselines"] is { Length: > 0 } baselinesPath ? ReadBaselines(baselinesPath) : null;
 
         var outDirectory = configuration["Run:Out"];
         if (string.IsNullOrWhiteSpace(outDirectory))
         {
             outDirectory = Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
         }
-        return new HostSettings(ResolvePluginsDirectory(configuration), encoder, device, training, Path.GetFullPath(outDirectory));
+        var settings = new HostSettings(ResolvePluginsDirectory(configuration), encoder, device, training, Path.GetFullPath(outDirectory))
+        {
+            Sampling = sampling,
+            WeightingOptions = weighting,
+            SharingOptions = sharing,
+            Baselines = baselines,
+        };
+        settings.CreateStrategies();
+        return settings;
+    }
+
+    /// <summary>Settings of the task samplers (section <c>Sampling</c>).</summary>
+    public SamplerOptions Sampling { get; init; } = new();
+
+    /// <summary>Settings of the loss weightings (section <c>Weighting</c>).</summary>
+    public WeightingOptions WeightingOptions { get; init; } = new();
+
+    /// <summary>Settings of the sharing strategies (section <c>Sharing</c>).</summary>
+    public SharingOptions SharingOptions { get; init; } = new();
+
+    /// <summary>Single-task baselines to select the best evaluation by Δm% against (<c>--baselines</c>), or <see langword="null"/>.</summary>
+    public Baselines? Baselines { get; init; }
+
+    /// <summary>
+    /// Creates the run's sampler and a fresh weighting (a weighting learns, so every run needs its
+    /// own). Without <c>--sampler</c>, a weighting that compares tasks within a step gets
+    /// <c>all-tasks</c> and any other gets <c>proportional</c>.
+    /// </summary>
+    /// <returns>The sampler and the weighting.</returns>
+    /// <exception cref="UsageException">The sampler cannot feed the weighting, or an option is out of range.</exception>
+    public (ITaskSampler Sampler, ILossWeighting Weighting) CreateStrategies()
+    {
+        try
+        {
+            var weighting = WeightingCatalog.Create(Training.Weighting, WeightingOptions);
+            var samplerName = Training.Sampler ?? (weighting.NeedsEveryTask ? SamplerCatalog.AllTasks : SamplerCatalog.Default);
+            if (weighting.NeedsEveryTask && samplerName != SamplerCatalog.AllTasks)
+            {
+                throw new UsageException($"--weighting {weighting.Name} compares the tasks within each step, so every step needs a batch of every task: " +
+                                         $"use --sampler {SamplerCatalog.AllTasks} (or leave --sampler out), not --sampler {samplerName}.");
+            }
+            return (SamplerCatalog.Create(samplerName, Sampling), weighting);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static string Known(string setting, string value, IReadOnlyList<string> names) =>
+        names.FirstOrDefault(n => string.Equals(n, value.Trim(), StringComparison.OrdinalIgnoreCase))
+        ?? throw new UsageException($"{setting} '{value}' is not known; use one of {string.Join(", ", names)}.");
+
+    private static T Section<T>(IConfiguration configuration, string name) where T : new()
+    {
+        try
+        {
+            return configuration.GetSection(name).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException($"{name} settings are not valid: {e.Message} {e.InnerException?.Message}".Trim());
+        }
+    }
+
+    private static Baselines ReadBaselines(string path)
+    {
+        try
+        {
+            return Baselines.Read(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
+        {
+            throw new UsageException($"--baselines '{path}' cannot be read: {e.Message} Pass the baselines.json that 'train --single-task' wrote.");
+        }
     }
 
     /// <summary>The encoder name (<c>--encoder</c>, <c>Encoder:Name</c>; MiniLM by default), checked against the catalog.</summary>
