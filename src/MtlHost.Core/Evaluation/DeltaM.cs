@@ -112,15 +112,15 @@ public static class DeltaM
             double? percent = null;
             if (!hasB || !hasN)
             {
-                note = $"{name} is missing from the {(hasB ? "run" : "baseline")}; skipped.";
+                note = $"missing from the {(hasB ? "run" : "baseline")}; skipped.";
             }
             else if (!double.IsFinite(bv) || !double.IsFinite(nv))
             {
-                note = $"{name} is not a finite number (baseline {Format(bv)}, run {Format(nv)}); skipped.";
+                note = $"not a finite number (baseline {Format(bv)}, run {Format(nv)}); skipped.";
             }
             else if (bv == 0)
             {
-                note = $"{name}: the baseline is 0, so its relative change is a division by zero; skipped.";
+                note = "the baseline is 0, so its relative change is a division by zero; skipped.";
             }
             else
             {
@@ -128,12 +128,12 @@ public static class DeltaM
                 percent = sign * (bv - nv) / Math.Abs(bv) * 100;
                 if (bv < 0)
                 {
-                    note = $"{name}: the baseline is negative ({Format(bv)}); divided by |B| so that an improvement counts as positive.";
+                    note = $"the baseline is negative ({Format(bv)}); divided by |B| so that an improvement counts as positive.";
                 }
             }
             if (note is not null)
             {
-                notes.Add($"{b.TaskId}/{note}");
+                notes.Add($"{b.TaskId}/{name}: {note}");
             }
             metrics.Add(new MetricDelta(name, higher, hasB ? bv : double.NaN, hasN ? nv : double.NaN, percent, note));
         }
