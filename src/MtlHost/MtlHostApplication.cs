@@ -28,6 +28,11 @@ public static class MtlHostApplication
         try
         {
             var command = CommandLine.Parse(args);
+            if (command.Verb == "compare")
+            {
+                // compare only reads files: no configuration, logging or services to build.
+                return CompareCommand.Run(command, output);
+            }
             using var host = HostFactory.Build(command);
             return command.Verb switch
             {

@@ -56,6 +56,14 @@ public static class CommandLine
         Json,
     ];
 
+    /// <summary>Options of <c>compare</c>; its run folders are positional arguments.</summary>
+    public static IReadOnlyList<OptionSpec> CompareOptions { get; } =
+    [
+        new("baselines", null, OptionKind.Text, "baselines.json, or the --out folder of 'train --single-task'"),
+        new("all-metrics", null, OptionKind.Flag, "count every score with a known direction in Δm%, not only the primary one"),
+        Json,
+    ];
+
     /// <summary>The usage text.</summary>
     public static string Usage { get; } = """
         mtlhost: multi-task learning host — task plugins from a folder, one shared transformer encoder.
@@ -70,6 +78,7 @@ public static class CommandLine
                           [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N]
                           [--single-task] [--baselines FILE] [--patience N]
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
+          mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
 
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables
@@ -105,16 +114,26 @@ public static class CommandLine
                 position = 2;
                 specs = PluginOptions;
                 break;
+            case "compare":
+                specs = CompareOptions;
+                break;
             case "serve" or "eval" or "predict":
                 throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train' and 'plugins' are.");
             default:
-                throw new UsageException($"unknown command '{verb}'; the commands are train, plugins list, plugins check.\n\n{Usage}");
+                throw new UsageException($"unknown command '{verb}'; the commands are train, plugins list, plugins check, compare.\n\n{Usage}");
         }
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        var arguments = new List<string>();
         for (; position < args.Count; position++)
         {
             var token = args[position];
+            if (!token.StartsWith("--", StringComparison.Ordinal) && verb == "compare")
+            {
+                // compare takes its run folders as positional arguments.
+                arguments.Add(token);
+                continue;
+            }
             if (!token.StartsWith("--", StringComparison.Ordinal))
             {
                 throw new UsageException($"mtlhost {verb}: unexpected argument '{token}'; options start with --.");
@@ -155,7 +174,7 @@ public static class CommandLine
             }
             options[name] = Check(verb, spec, value);
         }
-        return new ParsedCommand(verb, subVerb, options, specs);
+        return new ParsedCommand(verb, subVerb, options, specs) { Arguments = arguments };
     }
 
     private static string Check(string verb, OptionSpec spec, string value)

@@ -7,6 +7,9 @@ namespace MtlHost.Cli;
 /// <param name="Specs">The options the verb accepts.</param>
 public sealed record ParsedCommand(string Verb, string? SubVerb, IReadOnlyDictionary<string, string> Options, IReadOnlyList<OptionSpec> Specs)
 {
+    /// <summary>Positional arguments (the run folders of <c>compare</c>); other verbs take none.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
     /// <summary>Whether a flag was given.</summary>
     /// <param name="name">Option name.</param>
     /// <returns><see langword="true"/> when present.</returns>
