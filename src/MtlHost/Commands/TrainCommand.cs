@@ -9,6 +9,7 @@ using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Tokenization;
 using MtlHost.Core.Training;
+using MtlHost.Evaluation;
 using MtlHost.Hosting;
 using MtlHost.HotReload;
 using MtlHost.Plugins;
@@ -248,7 +249,7 @@ public sealed class TrainCommand
                 break;
             }
             _logger.LogInformation("Single-task baseline: {Task}", runtime.Id);
-            var directory = Path.Combine(settings.OutDirectory, "single-task", runtime.Id);
+            var directory = Path.Combine(settings.OutDirectory, Baselines.SingleTaskFolder, runtime.Id);
             var run = TrainTogether(settings, [runtime], directory, null, [], device, padId, trained, cancellationToken);
             if (run is not null)
             {
@@ -262,12 +263,12 @@ public sealed class TrainCommand
         }
 
         var baselines = Baselines.FromSummaries(summaries);
-        var baselinesPath = Path.Combine(settings.OutDirectory, "baselines.json");
+        var baselinesPath = Path.Combine(settings.OutDirectory, Baselines.FileName);
         baselines.Write(baselinesPath);
         _logger.LogInformation("Wrote single-task baselines {Baselines}", baselinesPath);
         var seconds = runs.Sum(r => r.Seconds);
         var summary = new RunSummary(settings.Encoder, settings.Device, runs.Max(r => r.Steps), Math.Round(seconds, 3),
-            Math.Round(runs.Sum(r => r.Steps) / Math.Max(seconds, 1e-9), 3), Path.Combine(settings.OutDirectory, "single-task"),
+            Math.Round(runs.Sum(r => r.Steps) / Math.Max(seconds, 1e-9), 3), Path.Combine(settings.OutDirectory, Baselines.SingleTaskFolder),
             runs.SelectMany(r => r.Tasks).OrderBy(t => t.Id, StringComparer.Ordinal).ToList(), refused)
         {
             Sampler = runs[0].Sampler,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using MtlHost.Cli;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Evaluation;
+using MtlHost.Evaluation;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
 using MtlHost.Core.Training;
