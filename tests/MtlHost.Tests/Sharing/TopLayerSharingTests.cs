@@ -30,6 +30,35 @@ public sealed class TopLayerSharingTests
     }
 
     [Fact]
+    public void With_k_zero_only_the_embeddings_are_shared_and_the_output_is_still_the_encoders()
+    {
+        using var scope = NewDisposeScope();
+        using var shared = TinyEncoder(seed: 8);
+        shared.eval();
+        var (ids, types, mask) = Batch();
+        using var branch = new TopLayerSharing(0).CreateBranch("a", shared);
+
+        var output = branch.Encode(shared, ids, types, mask);
+
+        MaxAbsDifference(output.Hidden, shared.call(ids, types, mask)).ShouldBe(0f);
+        MaxAbsDifference(output.Shared, shared.Embed(ids, types)).ShouldBe(0f);
+    }
+
+    [Fact]
+    public void A_branch_starts_in_the_encoders_training_mode()
+    {
+        using var shared = TinyEncoder(seed: 9);
+        using var training = new TopLayerSharing(1).CreateBranch("a", shared);
+        shared.eval();
+        using var evaluating = new TopLayerSharing(1).CreateBranch("b", shared);
+
+        training.training.ShouldBeTrue();
+        ((TopLayerBranch)training).Layers[0].training.ShouldBeTrue();
+        evaluating.training.ShouldBeFalse();
+        ((TopLayerBranch)evaluating).Layers[0].training.ShouldBeFalse();
+    }
+
+    [Fact]
     public void The_branchs_copy_and_the_shared_encoder_do_not_alias()
     {
         using var scope = NewDisposeScope();
