@@ -34,4 +34,17 @@ public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
         using var context = self.call(hidden, additiveMask);
         return output.call(context, hidden);
     }
+
+    /// <summary>
+    /// As <see cref="forward(Tensor, Tensor)"/>, with an optional adapter after the output projection.
+    /// </summary>
+    /// <param name="hidden">Hidden states, [B, T, H].</param>
+    /// <param name="additiveMask">Float attention mask broadcastable to [B, heads, T, T].</param>
+    /// <param name="adapter">See <see cref="BertSublayerOutput.forward(Tensor, Tensor, Module{Tensor, Tensor})"/>; <see langword="null"/> for none.</param>
+    /// <returns>Hidden states, [B, T, H].</returns>
+    public Tensor forward(Tensor hidden, Tensor additiveMask, Module<Tensor, Tensor>? adapter)
+    {
+        using var context = self.call(hidden, additiveMask);
+        return output.forward(context, hidden, adapter);
+    }
 }

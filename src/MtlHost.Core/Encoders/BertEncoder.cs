@@ -74,6 +74,42 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>
+    /// The embedding layer alone: the first half of <see cref="Module{T1, T2, T3, TResult}.forward"/>, for
+    /// callers that run the layers themselves (per-task top layers, adapters).
+    /// </summary>
+    /// <param name="inputIds">Token ids, [B, T], int64.</param>
+    /// <param name="tokenTypeIds">Segment ids, [B, T], int64.</param>
+    /// <returns>Embeddings, [B, T, H].</returns>
+    /// <remarks>Call <see cref="CheckInputs"/> first to get forward's messages for malformed inputs.</remarks>
+    public Tensor Embed(Tensor inputIds, Tensor tokenTypeIds) => embeddings.call(inputIds, tokenTypeIds);
+
+    /// <summary>
+    /// Runs layers <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> − 1 in turn.
+    /// </summary>
+    /// <param name="hidden">Input of layer <paramref name="first"/> (the embeddings when it is 0), [B, T, H].</param>
+    /// <param name="additiveMask">From <see cref="ExtendedAttentionMask"/>.</param>
+    /// <param name="first">Index of the first layer to run.</param>
+    /// <param name="count">How many layers to run; 0 returns a new handle to <paramref name="hidden"/>.</param>
+    /// <returns>The output of the last layer run, [B, T, H].</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not within the encoder's layers.</exception>
+    public Tensor RunLayers(Tensor hidden, Tensor additiveMask, int first, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Config.LayerCount, nameof(count));
+
+        using var scope = NewDisposeScope();
+        // alias() so that the caller owns (and may dispose) what it gets back even when no layer ran.
+        var x = hidden.alias();
+        for (var i = first; i < first + count; i++)
+        {
+            x = Layers[i].call(x, additiveMask);
+        }
+
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// BERT's pooled output: tanh(dense(hidden[:, 0])).
     /// </summary>
     /// <param name="hidden">Hidden states from <see cref="Module{T1, T2, T3, TResult}.forward"/>, [B, T, H].</param>
@@ -158,7 +194,14 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor, Tensor>
         padding.zero_();
     }
 
-    private static void CheckInputs(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    /// <summary>
+    /// Checks a batch as <see cref="Module{T1, T2, T3, TResult}.forward"/> does.
+    /// </summary>
+    /// <param name="inputIds">Token ids, [B, T], int64.</param>
+    /// <param name="tokenTypeIds">Segment ids, [B, T], int64.</param>
+    /// <param name="attentionMask">[B, T] padding mask.</param>
+    /// <exception cref="ArgumentException">The inputs do not have matching [B, T] shapes or integer ids.</exception>
+    public static void CheckInputs(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(tokenTypeIds);

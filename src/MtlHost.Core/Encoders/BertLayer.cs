@@ -37,4 +37,20 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
         var attended = attention.call(hidden, additiveMask);
         return output.call(intermediate.call(attended), attended).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// As <see cref="forward(Tensor, Tensor)"/>, with optional adapters after the attention output projection and
+    /// after the feed-forward output projection, each before its residual add and LayerNorm (Houlsby et al. 2019).
+    /// </summary>
+    /// <param name="hidden">Hidden states, [B, T, H].</param>
+    /// <param name="additiveMask">Float attention mask broadcastable to [B, heads, T, T].</param>
+    /// <param name="attentionAdapter">Adapter of the attention block, or <see langword="null"/>.</param>
+    /// <param name="outputAdapter">Adapter of the feed-forward block, or <see langword="null"/>.</param>
+    /// <returns>Hidden states, [B, T, H].</returns>
+    public Tensor forward(Tensor hidden, Tensor additiveMask, Module<Tensor, Tensor>? attentionAdapter, Module<Tensor, Tensor>? outputAdapter)
+    {
+        using var scope = NewDisposeScope();
+        var attended = attention.forward(hidden, additiveMask, attentionAdapter);
+        return output.forward(intermediate.call(attended), attended, outputAdapter).MoveToOuterDisposeScope();
+    }
 }

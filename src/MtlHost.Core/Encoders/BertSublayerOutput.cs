@@ -41,4 +41,23 @@ public sealed class BertSublayerOutput : Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         return LayerNorm.call(dropout.call(dense.call(x)) + residual).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// As <see cref="forward(Tensor, Tensor)"/>, with an optional adapter on the projected output before the
+    /// residual add and LayerNorm: LayerNorm(adapter(dropout(dense(x))) + residual).
+    /// </summary>
+    /// <param name="x">The sublayer's output, [B, T, inputSize].</param>
+    /// <param name="residual">The sublayer's input, [B, T, H].</param>
+    /// <param name="adapter">A [B, T, H] to [B, T, H] module (Houlsby et al. 2019 place theirs here), or <see langword="null"/> for none.</param>
+    /// <returns>The new hidden states, [B, T, H].</returns>
+    public Tensor forward(Tensor x, Tensor residual, Module<Tensor, Tensor>? adapter)
+    {
+        if (adapter is null)
+        {
+            return forward(x, residual);
+        }
+
+        using var scope = NewDisposeScope();
+        return LayerNorm.call(adapter.call(dropout.call(dense.call(x))) + residual).MoveToOuterDisposeScope();
+    }
 }
