@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
+using MtlHost.Core.Sharing;
 using MtlHost.Core.Weighting;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -21,6 +22,10 @@ public sealed class JointTrainer : IDisposable
     private readonly List<TaskSlot> _slots;
     private readonly ITaskSampler _sampler;
     private readonly ILossWeighting _weighting;
+    private readonly ISharingStrategy _sharing;
+    private readonly Func<string, string> _branchOf;
+    private readonly SortedDictionary<string, BranchSlot> _branches = new(StringComparer.Ordinal);
+    private readonly double _encoderLearningRate;
     private readonly TrainingOptions _options;
     private readonly Device _device;
     private readonly int _padId;
@@ -41,9 +46,15 @@ public sealed class JointTrainer : IDisposable
     /// <param name="padId">Id of [PAD].</param>
     /// <param name="logger">Receives progress and quarantine events.</param>
     /// <param name="weighting">Combines the losses of a step; <see langword="null"/> for EW (their sum).</param>
+    /// <param name="sharing">How much of the encoder the tasks share; <see langword="null"/> for hard sharing (all of it).</param>
+    /// <param name="branchOf">
+    /// The branch a task uses, from its id (tasks of one group share a branch); <see langword="null"/> gives
+    /// every task its own.
+    /// </param>
     /// <exception cref="ArgumentException">There is no task, or the weighting needs every task each step and the sampler does not give that.</exception>
     public JointTrainer(BertEncoder encoder, IReadOnlyList<TaskRuntime> tasks, ITaskSampler sampler, TrainingOptions options,
-        double encoderLearningRate, Device device, int padId, ILogger logger, ILossWeighting? weighting = null)
+        double encoderLearningRate, Device device, int padId, ILogger logger, ILossWeighting? weighting = null,
+        ISharingStrategy? sharing = null, Func<string, string>? branchOf = null)
     {
         if (tasks.Count == 0)
         {
@@ -55,13 +66,17 @@ public sealed class JointTrainer : IDisposable
             throw new ArgumentException($"The '{_weighting.Name}' weighting compares the tasks within a step, so every step needs a batch of " +
                                         $"every task: use the '{SamplerCatalog.AllTasks}' sampler, not '{sampler.Name}'.", nameof(sampler));
         }
+        _sharing = sharing ?? new HardSharing();
+        _sharing.Validate(encoder.Config);
+        _branchOf = branchOf ?? (id => id);
+        _encoderLearningRate = encoderLearningRate;
         _encoder = encoder;
         _sampler = sampler;
         _options = options;
         _device = device;
         _padId = padId;
         _logger = logger;
-        _evaluator = new TaskEvaluator(encoder, device, padId, options.EvalBatchSize);
+        _evaluator = new TaskEvaluator(encoder, device, padId, options.EvalBatchSize, BranchOf);
 
         // The encoder and each head have their own AdamW. AdamW's update is per parameter, so this is
         // the same optimisation as one optimizer over all of them, and a head can join or leave the
@@ -69,9 +84,14 @@ public sealed class JointTrainer : IDisposable
         var encoderParameters = encoder.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         _encoderOptimizer = CreateOptimizer(encoderParameters, encoderLearningRate);
 
-        // The heads read the hidden states, never the pooler: per-task gradients of the pooler would be zero rows.
-        _sharedParameters = encoderParameters.Where(p => !p.name.StartsWith("pooler.", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
+        // Only what every task's loss goes through (never the pooler, nor the layers top-layer sharing copies):
+        // the parameters gradient-based weightings compare the tasks on.
+        _sharedParameters = _sharing.UsedSharedParameters(encoder).Where(p => p.requires_grad).ToList();
         _slots = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => new TaskSlot(t, CreateHeadOptimizer(t))).ToList();
+        foreach (var slot in _slots)
+        {
+            BranchOf(slot.Runtime.Id);
+        }
         RefreshParameters();
         ApplyLearningRate();
     }
@@ -90,6 +110,38 @@ public sealed class JointTrainer : IDisposable
 
     /// <summary>How the losses of a step are combined.</summary>
     public ILossWeighting Weighting => _weighting;
+
+    /// <summary>How much of the encoder the tasks share.</summary>
+    public ISharingStrategy Sharing => _sharing;
+
+    /// <summary>
+    /// The task-specific encoder parts, by branch name. A branch outlives its tasks: when a task leaves
+    /// the run its branch stays (and is checkpointed), and a task that comes back finds it again.
+    /// </summary>
+    public IReadOnlyList<EncoderBranch> Branches => _branches.Values.Select(b => b.Branch).ToList();
+
+    /// <summary>The branch of a task, made from the shared encoder the first time the task's branch is needed.</summary>
+    /// <param name="taskId">The task.</param>
+    /// <returns>Its branch.</returns>
+    public EncoderBranch BranchOf(string taskId)
+    {
+        var name = _branchOf(taskId);
+        if (!_branches.TryGetValue(name, out var slot))
+        {
+            var branch = _sharing.CreateBranch(name, _encoder);
+            // A branch is task-specific like a head: it trains even when the shared encoder is frozen.
+            foreach (var parameter in branch.parameters())
+            {
+                parameter.requires_grad = true;
+            }
+            var parameters = branch.named_parameters().ToList();
+            slot = new BranchSlot(branch, parameters.Count == 0 ? null : CreateOptimizer(parameters, _encoderLearningRate));
+            _branches.Add(name, slot);
+            RefreshParameters();
+            ApplyLearningRate();
+        }
+        return slot.Branch;
+    }
 
     /// <summary>Runs <see cref="TrainingOptions.Steps"/> steps (fewer when cancelled), then evaluates every task.</summary>
     /// <param name="cancellationToken">Stops after the current step.</param>
@@ -126,6 +178,10 @@ public sealed class JointTrainer : IDisposable
         foreach (var slot in _slots)
         {
             slot.Runtime.Head.train();
+        }
+        foreach (var branch in _branches.Values)
+        {
+            branch.Branch.train();
         }
 
         var clock = new Stopwatch();
@@ -223,8 +279,8 @@ public sealed class JointTrainer : IDisposable
             try
             {
                 var batch = task.NextTrainBatch(_options.BatchSize, _padId, _device);
-                var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
-                var outputs = task.Head.forward(hidden, batch.AttentionMask);
+                var encoded = BranchOf(task.Id).Encode(_encoder, batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+                var outputs = task.Head.forward(encoded.Hidden, batch.AttentionMask);
                 var loss = task.Loss.Compute(outputs, batch.Targets);
                 var value = loss.to_type(ScalarType.Float64).item<double>();
                 task.RecordStep(value, batch.Size);
@@ -232,7 +288,7 @@ public sealed class JointTrainer : IDisposable
                 {
                     trained.Add(task);
                     losses.Add(loss);
-                    representations.Add(hidden);
+                    representations.Add(encoded.Shared);
                 }
                 else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
                 {
@@ -264,6 +320,10 @@ public sealed class JointTrainer : IDisposable
                 foreach (var slot in _slots)
                 {
                     slot.Optimizer.step();
+                }
+                foreach (var branch in _branches.Values)
+                {
+                    branch.Optimizer?.step();
                 }
             }
             catch (Exception e) when (IsPluginFault(e))
@@ -391,13 +451,20 @@ public sealed class JointTrainer : IDisposable
         {
             slot.Optimizer.Dispose();
         }
+        foreach (var branch in _branches.Values)
+        {
+            branch.Optimizer?.Dispose();
+            branch.Branch.Dispose();
+        }
     }
 
     private void Insert(TaskSlot slot)
     {
+        var branch = BranchOf(slot.Runtime.Id);
         if (_encoder.training)
         {
             slot.Runtime.Head.train();
+            branch.train();
         }
         _slots.Add(slot);
         _slots.Sort((a, b) => string.CompareOrdinal(a.Runtime.Id, b.Runtime.Id));
@@ -420,10 +487,11 @@ public sealed class JointTrainer : IDisposable
         return optim.AdamW(groups, learningRate);
     }
 
-    // Clipping sees the encoder and every live head, in task-id order, as one optimizer did.
+    // Clipping sees the encoder, every live head in task-id order, and the branches, as one optimizer would.
     private void RefreshParameters() =>
         _parameters = _encoder.parameters().Where(p => p.requires_grad)
-            .Concat(_slots.SelectMany(s => s.Runtime.Head.parameters().Where(p => p.requires_grad))).ToList();
+            .Concat(_slots.SelectMany(s => s.Runtime.Head.parameters().Where(p => p.requires_grad)))
+            .Concat(_branches.Values.SelectMany(b => b.Branch.parameters())).ToList();
 
     private void ZeroGradients()
     {
@@ -432,17 +500,24 @@ public sealed class JointTrainer : IDisposable
         {
             slot.Optimizer.zero_grad();
         }
+        foreach (var branch in _branches.Values)
+        {
+            branch.Optimizer?.zero_grad();
+        }
     }
 
     // The schedule is a function of the run's step, so a head that joins mid-run gets the same rate as the rest.
     private void ApplyLearningRate()
     {
         var factor = LearningRateFactor(Step);
-        foreach (var group in _encoderOptimizer.ParamGroups.Concat(_slots.SelectMany(s => s.Optimizer.ParamGroups)))
+        var branchGroups = _branches.Values.SelectMany(b => b.Optimizer?.ParamGroups ?? []);
+        foreach (var group in _encoderOptimizer.ParamGroups.Concat(_slots.SelectMany(s => s.Optimizer.ParamGroups)).Concat(branchGroups))
         {
             group.LearningRate = group.InitialLearningRate * factor;
         }
     }
 
     private sealed record TaskSlot(TaskRuntime Runtime, AdamW Optimizer);
+
+    private sealed record BranchSlot(EncoderBranch Branch, AdamW? Optimizer);
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using MtlHost.Abstractions;
 using MtlHost.Core.Data;
 using MtlHost.Core.Encoders;
+using MtlHost.Core.Sharing;
 using static TorchSharp.torch;
 
 namespace MtlHost.Core.Training;
@@ -16,6 +17,7 @@ public sealed class TaskEvaluator
     private readonly Device _device;
     private readonly int _padId;
     private readonly int _batchSize;
+    private readonly Func<string, EncoderBranch>? _branchOf;
 
     // The trivial baseline depends only on a task's data, so it is computed once per example list.
     // Weak keys: a replaced or removed task's data (and with it its plugin) must stay collectable.
@@ -27,8 +29,10 @@ public sealed class TaskEvaluator
     /// <param name="device">Device of encoder and heads.</param>
     /// <param name="padId">Id of [PAD].</param>
     /// <param name="batchSize">Examples per batch.</param>
-    public TaskEvaluator(BertEncoder encoder, Device device, int padId, int batchSize)
+    /// <param name="branchOf">The encoder branch of a task, or <see langword="null"/> when every task reads the shared encoder's output.</param>
+    public TaskEvaluator(BertEncoder encoder, Device device, int padId, int batchSize, Func<string, EncoderBranch>? branchOf = null)
     {
+        _branchOf = branchOf;
         _encoder = encoder;
         _device = device;
         _padId = padId;
@@ -42,7 +46,9 @@ public sealed class TaskEvaluator
     public TaskScores Evaluate(TaskRuntime task, IReadOnlyList<EncodedExample> examples)
     {
         var wasTraining = _encoder.training;
+        var branch = _branchOf?.Invoke(task.Id);
         _encoder.eval();
+        branch?.eval();
         task.Head.eval();
         try
         {
@@ -56,7 +62,9 @@ public sealed class TaskEvaluator
                 using var scope = NewDisposeScope();
                 var slice = new ArraySegment<int>(order, start, Math.Min(_batchSize, order.Length - start)).Select(i => examples[i]).ToList();
                 using var batch = BatchCollator.Collate(slice, task.Descriptor.Kind, _padId, _device);
-                var hidden = _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+                var hidden = branch is null
+                    ? _encoder.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask)
+                    : branch.Encode(_encoder, batch.InputIds, batch.TokenTypeIds, batch.AttentionMask).Hidden;
                 var outputs = task.Head.forward(hidden, batch.AttentionMask);
                 var loss = task.Loss.Compute(outputs, batch.Targets);
                 lossSum += loss.to_type(ScalarType.Float64).item<double>() * slice.Count;
@@ -73,6 +81,7 @@ public sealed class TaskEvaluator
             if (wasTraining)
             {
                 _encoder.train();
+                branch?.train();
                 task.Head.train();
             }
         }
