@@ -28,4 +28,16 @@ public interface ILossWeighting
     /// <param name="step">The step's losses and shared parameters.</param>
     /// <returns>The weight given to each task's loss, in <see cref="WeightingStep.TaskIds"/> order (for logs and curves).</returns>
     IReadOnlyList<double> Backward(WeightingStep step);
+
+    /// <summary>
+    /// A copy of what the strategy has learned, by task id (one array of finite numbers per task),
+    /// for a checkpoint. Empty for strategies that learn nothing.
+    /// </summary>
+    /// <returns>The snapshot; later steps do not change it.</returns>
+    IReadOnlyDictionary<string, double[]> GetState();
+
+    /// <summary>Replaces what the strategy has learned with a snapshot taken by <see cref="GetState"/> of the same strategy.</summary>
+    /// <param name="state">The snapshot.</param>
+    /// <exception cref="ArgumentException">The snapshot does not have this strategy's layout.</exception>
+    void SetState(IReadOnlyDictionary<string, double[]> state);
 }
