@@ -129,7 +129,8 @@ public sealed class WeightingStep
         for (var i = 0; i < Count; i++)
         {
             var gradient = autograd.grad([Losses[i]], [Representations[i]], retain_graph: true)[0];
-            rows[i] = gradient.reshape(-1, gradient.shape[^1]).sum(0);
+            // sum(0L), not sum(0): a literal 0 binds to the sum(ScalarType) overload and sums everything into a Byte.
+            rows[i] = gradient.reshape(-1, gradient.shape[^1]).sum(0L);
         }
         return stack(rows).MoveToOuterDisposeScope();
     }
@@ -198,7 +199,8 @@ public sealed class WeightingStep
     private Tensor FlattenSharedGradients()
     {
         var parts = SharedParameters.Select(p => p.grad is { } g ? g.detach().reshape(-1) : zeros(p.numel(), p.dtype, p.device)).ToList();
-        return cat(parts, 0);
+        // TorchSharp's cat of a single tensor returns that tensor, here a view of the grad that the next task's pass zeroes.
+        return parts.Count == 1 ? parts[0].clone() : cat(parts, 0);
     }
 
     private void ZeroSharedGradients()
