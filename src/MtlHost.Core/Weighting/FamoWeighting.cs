@@ -22,7 +22,7 @@ namespace MtlHost.Core.Weighting;
 /// Minimum losses are 0 (as the official default); a loss at or below 0 is treated as 1e-8, where
 /// the official code would take the logarithm of a negative number. Gradient clipping (the official
 /// max_norm 1.0) is the trainer's business. <see cref="NeedsEveryTask"/> is true: the softmax compares
-/// the tasks of one step. State per task: the logit, its Adam moments, the last loss and its step.
+/// the tasks of one step. State per task: the logit, its Adam moments, the last loss and its step (−1 before the first).
 /// </para>
 /// </remarks>
 public sealed class FamoWeighting : ILossWeighting
@@ -80,7 +80,7 @@ public sealed class FamoWeighting : ILossWeighting
 
     private void UpdateLogits(double[][] rows, IReadOnlyList<double> losses, int step)
     {
-        var updated = Enumerable.Range(0, rows.Length).Where(i => rows[i][LastStep] == step - 1).ToArray();
+        var updated = Enumerable.Range(0, rows.Length).Where(i => rows[i][LastStep] >= 0 && rows[i][LastStep] == step - 1).ToArray();
         if (updated.Length == 0)
         {
             return;
