@@ -8,7 +8,8 @@ namespace MtlHost.Core.Weighting;
 /// <remarks>
 /// A strategy keeps any state it learns (task weights, loss history) by task id, so tasks can join
 /// and leave a running training between two steps; a task it has not seen starts from the
-/// strategy's initial weight.
+/// strategy's initial weight, and the state of a task that leaves is kept (a few numbers), so a task
+/// that comes back, or is replaced by a new version under the same id, resumes where it was.
 /// </remarks>
 public interface ILossWeighting
 {

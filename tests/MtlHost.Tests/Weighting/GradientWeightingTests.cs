@@ -142,6 +142,17 @@ public sealed class GradientWeightingTests
     }
 
     [Fact]
+    public void CAGrad_finds_a_dual_minimum_on_a_face_of_the_simplex_exactly()
+    {
+        using var tasks = new LinearTasks();
+        // g0 = (⅔, ⅔); both terms of the dual are smallest at w = (½, ½, 0): g_w = (½, ½), λ = c‖g0‖/‖g_w‖ = ⅔,
+        // d = (g0 + λ·g_w) / (1 + c²) = (1, 1) / 1.25.
+        new CAGradWeighting().Backward(tasks.Step([[1, 0], [0, 1], [1, 1]], [1, 1, 1]));
+
+        tasks.SharedGradient().ShouldBe([0.8, 0.8], 1e-9);
+    }
+
+    [Fact]
     public void GradNorm_raises_the_weight_of_the_task_with_the_smaller_gradient_norm()
     {
         using var tasks = new LinearTasks();
