@@ -16,4 +16,10 @@ public sealed class EqualWeighting : ILossWeighting
         step.BackwardWeighted(weights);
         return weights;
     }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double[]> GetState() => TaskStateTable.Empty;
+
+    /// <inheritdoc />
+    public void SetState(IReadOnlyDictionary<string, double[]> state) => TaskStateTable.RequireEmpty(Name, state);
 }

@@ -129,9 +129,42 @@ public sealed class WeightingStep
         for (var i = 0; i < Count; i++)
         {
             var gradient = autograd.grad([Losses[i]], [Representations[i]], retain_graph: true)[0];
-            rows[i] = gradient.reshape(-1, gradient.shape[^1]).sum(0);
+            // sum(0L), not sum(0): a literal 0 binds to the sum(ScalarType) overload and sums everything into a Byte.
+            rows[i] = gradient.reshape(-1, gradient.shape[^1]).sum(0L);
         }
         return stack(rows).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One backward pass in which the shared parameters get Σ_i w_i·∂L_i/∂θ_shared while every other
+    /// parameter (a task's head) gets the plain gradient of its own task's loss, as
+    /// <see cref="SharedGradients"/> gives them. Used by strategies that weigh the tasks from
+    /// <see cref="RepresentationGradients"/> (MGDA-UB): the weights act where the representation
+    /// enters the shared encoder, so no per-task pass through the encoder is needed.
+    /// </summary>
+    /// <remarks>
+    /// Backpropagates Σ_i [L_i + (w_i − 1)·⟨z_i, ∂L_i/∂z_i⟩] with ∂L_i/∂z_i held constant: the heads see
+    /// Σ_i L_i, and the gradient reaching each representation z_i is w_i·∂L_i/∂z_i. The extra cost is
+    /// one pass through each head for ∂L_i/∂z_i.
+    /// </remarks>
+    /// <param name="weights">One weight per task.</param>
+    /// <exception cref="InvalidOperationException">The step has no representations.</exception>
+    public void BackwardThroughRepresentations(IReadOnlyList<double> weights)
+    {
+        CheckCount(weights.Count);
+        if (Representations.Count == 0)
+        {
+            throw new InvalidOperationException("This step carries no shared representations.");
+        }
+        using var scope = NewDisposeScope();
+        Tensor? total = null;
+        for (var i = 0; i < Count; i++)
+        {
+            var gradient = autograd.grad([Losses[i]], [Representations[i]], retain_graph: true)[0].detach();
+            var term = Losses[i] + (Representations[i] * gradient).sum() * (weights[i] - 1);
+            total = total is null ? term : total + term;
+        }
+        total!.backward();
     }
 
     /// <summary>Writes a flattened gradient into the shared parameters' <c>grad</c>.</summary>
@@ -166,7 +199,8 @@ public sealed class WeightingStep
     private Tensor FlattenSharedGradients()
     {
         var parts = SharedParameters.Select(p => p.grad is { } g ? g.detach().reshape(-1) : zeros(p.numel(), p.dtype, p.device)).ToList();
-        return cat(parts, 0);
+        // TorchSharp's cat of a single tensor returns that tensor, here a view of the grad that the next task's pass zeroes.
+        return parts.Count == 1 ? parts[0].clone() : cat(parts, 0);
     }
 
     private void ZeroSharedGradients()
