@@ -27,6 +27,19 @@ public sealed record CheckpointManifest
     /// <summary>One entry per task.</summary>
     public required IReadOnlyList<TaskEntry> Tasks { get; init; }
 
+    /// <summary>The sharing strategy (<c>hard</c>, <c>top-layers</c>, <c>adapters</c>).</summary>
+    public string Sharing { get; init; } = "hard";
+
+    /// <summary>Task-specific encoder parts, by branch (a task id or a task group); empty with hard sharing.</summary>
+    public IReadOnlyList<BranchEntry> Branches { get; init; } = [];
+
+    /// <summary>A task-specific encoder part.</summary>
+    /// <param name="Name">Branch name: the task id, or the task group's name.</param>
+    /// <param name="Strategy">The strategy that made it.</param>
+    /// <param name="File">Its TorchSharp state file, relative to the checkpoint.</param>
+    /// <param name="Parameters">Its parameter count.</param>
+    public sealed record BranchEntry(string Name, string Strategy, string File, long Parameters);
+
     /// <summary>The encoder part of the manifest.</summary>
     /// <param name="Name">Catalog name (<c>minilm</c>, <c>tiny</c>).</param>
     /// <param name="File">Weights file, relative to the checkpoint folder.</param>

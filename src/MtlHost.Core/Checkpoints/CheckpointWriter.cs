@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MtlHost.Abstractions;
 using MtlHost.Core.Encoders;
+using MtlHost.Core.Sharing;
 using MtlHost.Core.Training;
 
 namespace MtlHost.Core.Checkpoints;
@@ -30,9 +31,11 @@ public static class CheckpointWriter
     /// Heads of tasks whose plugin left the run, saved too (state <c>Removed</c>) so that nothing learned is lost;
     /// a task that is also live is saved from its live head only.
     /// </param>
+    /// <param name="branches">Task-specific encoder parts (sharing strategies other than hard), saved as <c>branches/&lt;name&gt;.bin</c>.</param>
     /// <returns>The manifest written.</returns>
     public static CheckpointManifest Write(string directory, string encoderName, BertEncoder encoder, IEnumerable<TaskRuntime> tasks, int step,
-        TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null, IEnumerable<HeadSnapshot>? removed = null)
+        TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null, IEnumerable<HeadSnapshot>? removed = null,
+        IEnumerable<EncoderBranch>? branches = null)
     {
         var final = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(final)!;
@@ -65,6 +68,15 @@ public static class CheckpointWriter
                 headFile.Replace('\\', '/'), null));
         }
 
+        var branchEntries = new List<CheckpointManifest.BranchEntry>();
+        foreach (var branch in (branches ?? []).Where(b => b.ParameterCount > 0).OrderBy(b => b.BranchName, StringComparer.Ordinal))
+        {
+            Directory.CreateDirectory(Path.Combine(staging, "branches"));
+            var branchFile = Path.Combine("branches", branch.BranchName + ".bin");
+            branch.save(Path.Combine(staging, branchFile));
+            branchEntries.Add(new CheckpointManifest.BranchEntry(branch.BranchName, branch.StrategyName, branchFile.Replace('\\', '/'), branch.ParameterCount));
+        }
+
         var config = encoder.Config;
         var manifest = new CheckpointManifest
         {
@@ -74,6 +86,8 @@ public static class CheckpointWriter
             SdkVersion = SdkInfo.Version.ToString(),
             Encoder = new CheckpointManifest.EncoderEntry(encoderName, "encoder.bin", config.HiddenSize, config.LayerCount, config.HeadCount, options.MaxLength),
             Tasks = entries,
+            Sharing = options.Sharing,
+            Branches = branchEntries,
         };
         File.WriteAllText(Path.Combine(staging, "manifest.json"), JsonSerializer.Serialize(manifest, JsonOptions));
 

@@ -13,6 +13,9 @@ public sealed record SharingOptions(int? SharedLayers = null, int AdapterSize = 
     /// <summary>Default bottleneck width: 64, mid-range of the sizes Houlsby et al. (2019) searched (8 to 256).</summary>
     public const int DefaultAdapterSize = 64;
 
+    /// <summary>Related tasks that share a branch, written as <c>name: task, task; name: task, task</c> (see <see cref="Sharing.TaskGroups"/>).</summary>
+    public string? TaskGroups { get; init; }
+
     /// <summary>Every setting at its default.</summary>
     public static SharingOptions Default { get; } = new();
 }

@@ -41,6 +41,7 @@ public static class CommandLine
         new("sharing", "Training:Sharing", OptionKind.Choice, "how much of the encoder tasks share (default hard)", SharingCatalog.Names),
         new("shared-layers", "Sharing:SharedLayers", OptionKind.Count, "bottom encoder layers shared by every task with --sharing top-layers"),
         new("adapter-size", "Sharing:AdapterSize", OptionKind.Count, "bottleneck width of the adapters with --sharing adapters"),
+        new("task-groups", "Sharing:TaskGroups", OptionKind.Text, "related tasks that share a branch with top-layers or adapters: \"name: task, task; name: task, task\""),
         new("patience", "Training:Patience", OptionKind.Count, "stop after N evaluations without a better selection score (needs --eval-every)"),
         new("baselines", "Run:Baselines", OptionKind.Text, "baselines.json of a --single-task run: select the best evaluation by Δm% against it"),
         new("watch", null, OptionKind.Flag, "watch the plugins folder: add, replace and remove task plugins between steps (hot reload)"),
@@ -75,7 +76,7 @@ public static class CommandLine
                           [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
                           [--sampler uniform|proportional|temperature|annealed|all-tasks] [--temperature T]
                           [--weighting ew|uw|dwa|rlw|famo|gradnorm|pcgrad|mgda|cagrad]
-                          [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N]
+                          [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N] [--task-groups GROUPS]
                           [--single-task] [--baselines FILE] [--patience N]
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
           mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]

@@ -175,9 +175,10 @@ public sealed class TrainCommand
         var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
         var strategies = settings.CreateStrategies();
         using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, settings.Training, encoderLearningRate,
-            device, padId, _logger, strategies.Weighting);
-        _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing}", strategies.Sampler.Name, strategies.Weighting.Name,
-            settings.Training.Sharing);
+            device, padId, _logger, strategies.Weighting, strategies.Sharing, strategies.Groups.BranchOf);
+        _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing} ({Parameters:N0} task-specific encoder parameters in {Branches} branch(es))",
+            strategies.Sampler.Name, strategies.Weighting.Name, strategies.Sharing.Name,
+            trainer.Branches.Sum(b => b.ParameterCount), trainer.Branches.Count);
 
         var selection = new ModelSelection(settings.Baselines, settings.Training.Patience);
         var best = Path.Combine(outDirectory, "best");
@@ -186,7 +187,7 @@ public sealed class TrainCommand
             if (selection.Observe(step, scores))
             {
                 CheckpointWriter.Write(best, settings.Encoder, encoder, trainer.Tasks, step, settings.Training,
-                    scores.ToDictionary(s => s.TaskId), hotReload?.Archive.Heads);
+                    scores.ToDictionary(s => s.TaskId), hotReload?.Archive.Heads, trainer.Branches);
                 _logger.LogInformation("Step {Step}: best {Measure} so far, {Score:F4}; wrote {Checkpoint}", step, selection.Measure,
                     selection.Tracker.Best, best);
             }
@@ -220,12 +221,13 @@ public sealed class TrainCommand
 
         var checkpoint = Path.Combine(outDirectory, "checkpoint");
         var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
-        CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads);
+        CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads,
+            trainer.Branches);
         var summary = RunSummary.From(settings.Encoder, settings.Device, report, checkpoint, refused) with
         {
             Sampler = strategies.Sampler.Name,
             Weighting = strategies.Weighting.Name,
-            Sharing = settings.Training.Sharing,
+            Sharing = strategies.Sharing.Name,
             Best = selection.Tracker.BestStep < 0 ? null : new RunSummary.BestEvaluation(selection.Tracker.BestStep, selection.Measure, selection.Tracker.Best, best),
             HotReload = hotReload is null ? null : HotReloadSummary.Of(hotReload.Status),
         };

@@ -52,9 +52,9 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
             Weighting = Known("--weighting (Training:Weighting)", training.Weighting, WeightingCatalog.Names),
             Sharing = Known("--sharing (Training:Sharing)", training.Sharing, SharingCatalog.Names),
         };
-        var sampling = Section<SamplerOptions>(configuration, "Sampling");
-        var weighting = Section<WeightingOptions>(configuration, "Weighting");
-        var sharing = Section<SharingOptions>(configuration, "Sharing");
+        var sampling = Section(configuration, "Sampling", new SamplerOptions());
+        var weighting = Section(configuration, "Weighting", new WeightingOptions());
+        var sharing = Section(configuration, "Sharing", SharingOptions.Default);
         var baselines = configuration["Run:Baselines"] is { Length: > 0 } baselinesPath ? ReadBaselines(baselinesPath) : null;
 
         var outDirectory = configuration["Run:Out"];
@@ -86,16 +86,19 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
     public Baselines? Baselines { get; init; }
 
     /// <summary>
-    /// Creates the run's sampler and a fresh weighting (a weighting learns, so every run needs its
-    /// own). Without <c>--sampler</c>, a weighting that compares tasks within a step gets
+    /// Creates the run's sampler, a fresh weighting (a weighting learns, so every run needs its
+    /// own), the sharing strategy and the task groups. Without <c>--sampler</c>, a weighting that compares tasks within a step gets
     /// <c>all-tasks</c> and any other gets <c>proportional</c>.
     /// </summary>
-    /// <returns>The sampler and the weighting.</returns>
+    /// <returns>The sampler, the weighting, the sharing strategy and the task groups.</returns>
     /// <exception cref="UsageException">The sampler cannot feed the weighting, or an option is out of range.</exception>
-    public (ITaskSampler Sampler, ILossWeighting Weighting) CreateStrategies()
+    public (ITaskSampler Sampler, ILossWeighting Weighting, ISharingStrategy Sharing, TaskGroups Groups) CreateStrategies()
     {
         try
         {
+            var sharing = SharingCatalog.Create(Training.Sharing, SharingOptions);
+            sharing.Validate(EncoderCatalog.ConfigOf(Encoder));
+            var groups = TaskGroups.Parse(SharingOptions.TaskGroups);
             var weighting = WeightingCatalog.Create(Training.Weighting, WeightingOptions);
             var samplerName = Training.Sampler ?? (weighting.NeedsEveryTask ? SamplerCatalog.AllTasks : SamplerCatalog.Default);
             if (weighting.NeedsEveryTask && samplerName != SamplerCatalog.AllTasks)
@@ -103,7 +106,7 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
                 throw new UsageException($"--weighting {weighting.Name} compares the tasks within each step, so every step needs a batch of every task: " +
                                          $"use --sampler {SamplerCatalog.AllTasks} (or leave --sampler out), not --sampler {samplerName}.");
             }
-            return (SamplerCatalog.Create(samplerName, Sampling), weighting);
+            return (SamplerCatalog.Create(samplerName, Sampling), weighting, sharing, groups);
         }
         catch (ArgumentException e)
         {
@@ -115,11 +118,11 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
         names.FirstOrDefault(n => string.Equals(n, value.Trim(), StringComparison.OrdinalIgnoreCase))
         ?? throw new UsageException($"{setting} '{value}' is not known; use one of {string.Join(", ", names)}.");
 
-    private static T Section<T>(IConfiguration configuration, string name) where T : new()
+    private static T Section<T>(IConfiguration configuration, string name, T defaults)
     {
         try
         {
-            return configuration.GetSection(name).Get<T>() ?? new T();
+            return configuration.GetSection(name).Get<T>() ?? defaults;
         }
         catch (InvalidOperationException e)
         {
