@@ -19,6 +19,7 @@ namespace MtlHost.Core.Weighting;
 /// part in the update (a task that just joined or came back has no fresh "before" loss).
 /// </para>
 /// <para>
+/// γ = 0.01 is the paper's and the official code's value (LibMTL defaults to 0.001).
 /// Minimum losses are 0 (as the official default); a loss at or below 0 is treated as 1e-8, where
 /// the official code would take the logarithm of a negative number. Gradient clipping (the official
 /// max_norm 1.0) is the trainer's business. <see cref="NeedsEveryTask"/> is true: the softmax compares

@@ -1,6 +1,6 @@
 using MtlHost.Core.Weighting;
 using Shouldly;
-using TorchSharp.Modules;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -36,9 +36,14 @@ public sealed class WeightingTrainingTests
         var weighting = WeightingCatalog.Create(name, new WeightingOptions { MgdaUpperBound = upperBound, DwaWindow = 2 });
         var firstLoss = 0.0;
         var lastLoss = 0.0;
+        var liveAfterFirstStep = 0L;
 
         for (var step = 0; step < 8; step++)
         {
+            if (step == 1)
+            {
+                liveAfterFirstStep = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            }
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             var representations = inputs.Select(x => shared.forward(x)).ToArray();
@@ -57,6 +62,8 @@ public sealed class WeightingTrainingTests
             lastLoss = total;
         }
 
+        // Native memory stays flat: no tensor outlives its step.
+        DisposeScopeManager.Statistics.ThreadTotalLiveCount.ShouldBe(liveAfterFirstStep);
         all.ShouldAllBe(p => !p.isnan().any().item<bool>());
         lastLoss.ShouldBeLessThan(firstLoss);
         foreach (var tensor in inputs.Concat(targets))
