@@ -31,6 +31,11 @@ if (which is "reload")
     ReloadBenchmark.Run(setup, int.Parse(Option("--replaces") ?? "20", CultureInfo.InvariantCulture),
         int.Parse(Option("--cycles") ?? "200", CultureInfo.InvariantCulture));
 }
+if (which is "weighting")
+{
+    WeightingCostBenchmark.Run(setup, int.Parse(Option("--steps") ?? (encoder == "tiny" ? "30" : "5"), CultureInfo.InvariantCulture),
+        int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture));
+}
 if (which is "memory" or "all")
 {
     MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));

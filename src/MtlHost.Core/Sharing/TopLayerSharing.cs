@@ -95,9 +95,8 @@ public sealed class TopLayerSharing : ISharingStrategy
         if (sharedLayers < 0 || sharedLayers >= config.LayerCount)
         {
             throw new ArgumentException(
-                $"--sharing {StrategyName}: {sharedLayers} shared layers is out of range for an encoder of {config.LayerCount} layers; " +
-                $"use 0 to {config.LayerCount - 1} (sharing all {config.LayerCount} is --sharing {HardSharing.StrategyName}).",
-                nameof(sharedLayers));
+                $"--sharing {StrategyName} --shared-layers {sharedLayers} (Sharing:SharedLayers) is out of range for an encoder of " +
+                $"{config.LayerCount} layers; use 0 to {config.LayerCount - 1} (sharing all {config.LayerCount} is --sharing {HardSharing.StrategyName}).");
         }
     }
 }

@@ -321,9 +321,11 @@ public sealed class JointTrainer : IDisposable
                 {
                     slot.Optimizer.step();
                 }
-                foreach (var branch in _branches.Values)
+                // Only the branches this step went through: a branch whose tasks are absent (removed, or
+                // not sampled) must not drift with momentum and weight decay while nothing trains it.
+                foreach (var name in trained.Select(t => _branchOf(t.Id)).Distinct())
                 {
-                    branch.Optimizer?.step();
+                    _branches[name].Optimizer?.step();
                 }
             }
             catch (Exception e) when (IsPluginFault(e))

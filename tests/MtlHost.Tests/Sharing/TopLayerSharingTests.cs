@@ -179,7 +179,7 @@ public sealed class TopLayerSharingTests
 
         var error = Should.Throw<ArgumentException>(() => new TopLayerSharing(2).CreateBranch("a", shared));
 
-        error.Message.ShouldContain("2 shared layers");
+        error.Message.ShouldContain("--shared-layers 2");
         error.Message.ShouldContain("0 to 1");
         Should.Throw<ArgumentException>(() => new TopLayerSharing(5).UsedSharedParameters(shared));
     }
