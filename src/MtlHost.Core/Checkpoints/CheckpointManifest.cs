@@ -33,6 +33,14 @@ public sealed record CheckpointManifest
     /// <summary>Task-specific encoder parts, by branch (a task id or a task group); empty with hard sharing.</summary>
     public IReadOnlyList<BranchEntry> Branches { get; init; } = [];
 
+    /// <summary>The loss weighting and what it has learned, by task id; <see langword="null"/> when not recorded.</summary>
+    public WeightingEntry? Weighting { get; init; }
+
+    /// <summary>A loss weighting's learned state.</summary>
+    /// <param name="Name">The weighting's name.</param>
+    /// <param name="State">Its per-task state (see <c>ILossWeighting.GetState</c>).</param>
+    public sealed record WeightingEntry(string Name, IReadOnlyDictionary<string, double[]> State);
+
     /// <summary>A task-specific encoder part.</summary>
     /// <param name="Name">Branch name: the task id, or the task group's name.</param>
     /// <param name="Strategy">The strategy that made it.</param>

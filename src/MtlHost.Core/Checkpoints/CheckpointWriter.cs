@@ -2,6 +2,7 @@ using System.Text.Json;
 using MtlHost.Abstractions;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sharing;
+using MtlHost.Core.Weighting;
 using MtlHost.Core.Training;
 
 namespace MtlHost.Core.Checkpoints;
@@ -32,10 +33,11 @@ public static class CheckpointWriter
     /// a task that is also live is saved from its live head only.
     /// </param>
     /// <param name="branches">Task-specific encoder parts (sharing strategies other than hard), saved as <c>branches/&lt;name&gt;.bin</c>.</param>
+    /// <param name="weighting">The run's loss weighting, whose learned per-task state (task weights, loss history) is saved in the manifest.</param>
     /// <returns>The manifest written.</returns>
     public static CheckpointManifest Write(string directory, string encoderName, BertEncoder encoder, IEnumerable<TaskRuntime> tasks, int step,
         TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null, IEnumerable<HeadSnapshot>? removed = null,
-        IEnumerable<EncoderBranch>? branches = null)
+        IEnumerable<EncoderBranch>? branches = null, ILossWeighting? weighting = null)
     {
         var final = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(final)!;
@@ -88,6 +90,7 @@ public static class CheckpointWriter
             Tasks = entries,
             Sharing = options.Sharing,
             Branches = branchEntries,
+            Weighting = weighting is null ? null : new CheckpointManifest.WeightingEntry(weighting.Name, weighting.GetState()),
         };
         File.WriteAllText(Path.Combine(staging, "manifest.json"), JsonSerializer.Serialize(manifest, JsonOptions));
 

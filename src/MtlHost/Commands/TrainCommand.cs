@@ -187,7 +187,7 @@ public sealed class TrainCommand
             if (selection.Observe(step, scores))
             {
                 CheckpointWriter.Write(best, settings.Encoder, encoder, trainer.Tasks, step, settings.Training,
-                    scores.ToDictionary(s => s.TaskId), hotReload?.Archive.Heads, trainer.Branches);
+                    scores.ToDictionary(s => s.TaskId), hotReload?.Archive.Heads, trainer.Branches, trainer.Weighting);
                 _logger.LogInformation("Step {Step}: best {Measure} so far, {Score:F4}; wrote {Checkpoint}", step, selection.Measure,
                     selection.Tracker.Best, best);
             }
@@ -222,7 +222,7 @@ public sealed class TrainCommand
         var checkpoint = Path.Combine(outDirectory, "checkpoint");
         var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
         CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads,
-            trainer.Branches);
+            trainer.Branches, trainer.Weighting);
         var summary = RunSummary.From(settings.Encoder, settings.Device, report, checkpoint, refused) with
         {
             Sampler = strategies.Sampler.Name,

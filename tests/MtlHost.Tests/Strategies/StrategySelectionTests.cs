@@ -45,6 +45,14 @@ public sealed class StrategySelectionTests : IDisposable
                 task.GetProperty("state").GetString().ShouldBe("Training", weighting);
                 double.IsFinite(task.GetProperty("validation").GetProperty("loss").GetDouble()).ShouldBeTrue(weighting);
             }
+            using var manifest = JsonDocument.Parse(File.ReadAllText(_run.Combine("checkpoint", "manifest.json")));
+            var saved = manifest.RootElement.GetProperty("weighting");
+            saved.GetProperty("name").GetString().ShouldBe(weighting);
+            if (weighting == "uw")
+            {
+                // UW learns a log-variance per task: both are in the checkpoint.
+                saved.GetProperty("state").EnumerateObject().Select(p => p.Name).ShouldBe(["spam", "wordclass"], ignoreOrder: true);
+            }
         }
     }
 
