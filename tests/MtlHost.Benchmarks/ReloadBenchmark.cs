@@ -29,6 +29,10 @@ public static class ReloadBenchmark
         Console.WriteLine($"  median {sorted[sorted.Count / 2]:F0} ms, max {sorted[^1]:F0} ms, min {sorted[0]:F0} ms (target median < 500 ms)");
         Console.WriteLine($"  all: {string.Join(" ", latencies.Select(l => l.ToString("F0")))}");
 
+        if (cycles <= 0)
+        {
+            return;
+        }
         Measure(setup, cycles, TimeSpan.FromMilliseconds(50), out var at10, out var atEnd);
         Console.WriteLine();
         Console.WriteLine($"memory over replace cycles, {setup.EncoderName} encoder:");
@@ -108,6 +112,28 @@ public static class ReloadBenchmark
         residentAtEnd = ProcessMemory.ResidentMiB();
         var failed = coordinator.Status.FailedUnloads;
         var live = coordinator.Status.LiveContexts;
+        foreach (var leak in coordinator.Status.Events.Where(e => e.Kind == PluginEventKind.UnloadFailed))
+        {
+            Console.WriteLine($"  unload failed: {leak.Plugin} {leak.OldVersion} retired at step {leak.Step}, alive after {leak.Milliseconds:F0} ms");
+        }
+        if (live > 2 && Environment.GetEnvironmentVariable("MTLHOST_BENCH_HOLD_ON_LEAK") is { } hold)
+        {
+            // For a heap dump of the leaked context (dotnet-dump collect -p PID), then whether it goes late.
+            Console.WriteLine($"  {live} live contexts: holding {hold} s for a dump, pid {Environment.ProcessId}");
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(int.Parse(hold, System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                Thread.Sleep(1000);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                if (coordinator.Status.LiveContexts <= 2)
+                {
+                    Console.WriteLine($"  the leaked context was collected late, {clock.Elapsed.TotalSeconds:F0} s after the end");
+                    break;
+                }
+            }
+        }
         foreach (var task in trainer.Tasks)
         {
             task.Dispose();

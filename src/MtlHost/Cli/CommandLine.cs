@@ -45,6 +45,7 @@ public static class CommandLine
     [
         Config, Plugins,
         new("encoder", "Encoder:Name", OptionKind.Choice, "encoder whose width heads are checked against", EncoderCatalog.Names),
+        new("run", null, OptionKind.Text, "list only: what the watched run with this run folder (train --watch --out DIR) has loaded now"),
         Json,
     ];
 
@@ -59,6 +60,7 @@ public static class CommandLine
                           [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
                           [--sampler proportional] [--weighting ew] [--sharing hard]
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
+          mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
 
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables

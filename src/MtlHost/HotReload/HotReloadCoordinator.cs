@@ -17,6 +17,9 @@ public sealed class HotReloadCoordinator : IDisposable
 {
     private static readonly EventId ReloadEvent = new(4000, "PluginReload");
 
+    // After a failed unload, how often the context is checked again (each check is a full, blocking collection).
+    private static readonly TimeSpan LateCheckInterval = TimeSpan.FromSeconds(2);
+
     private readonly string _directory;
     private readonly TaskPluginLoader _loader;
     private readonly TaskRuntimeFactory _factory;
@@ -26,8 +29,12 @@ public sealed class HotReloadCoordinator : IDisposable
     private readonly Dictionary<string, ActivePlugin> _active = new(StringComparer.Ordinal);
     private readonly List<Probation> _probations = [];
     private readonly List<Task> _unloads = [];
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly PluginStatusFile? _statusFile;
     private PluginFolderWatcher? _watcher;
     private JointTrainer? _trainer;
+    private volatile bool _finished;
+    private int _statusFileFailures;
 
     /// <summary>Creates the coordinator; nothing is loaded or watched yet.</summary>
     /// <param name="pluginsDirectory">The plugins folder.</param>
@@ -45,6 +52,7 @@ public sealed class HotReloadCoordinator : IDisposable
         _options = options;
         _logger = logger;
         _shadow = new PluginShadowCopier(shadowRoot);
+        _statusFile = options.StatusFile is null ? null : new PluginStatusFile(options.StatusFile);
     }
 
     /// <summary>Each plugin's standing, the events, and the live load contexts.</summary>
@@ -82,6 +90,7 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             Activate(prepared.Plugin);
         }
+        WriteStatusFile();
         return runtimes;
     }
 
@@ -113,6 +122,11 @@ public sealed class HotReloadCoordinator : IDisposable
         {
             Apply(trainer, name);
         }
+        if (names.Count > 0)
+        {
+            // Each event already wrote the file; this write also has the plugins' standings set after their events.
+            WriteStatusFile();
+        }
         return names.Count;
     }
 
@@ -130,8 +144,10 @@ public sealed class HotReloadCoordinator : IDisposable
     }
 
     /// <summary>
-    /// Stops watching, ends probations (keeping the newest versions), and unloads every plugin. Dispose
-    /// the trainer's tasks first: this unloads their code.
+    /// Stops watching, ends probations (keeping the newest versions and proving the older ones unloaded), and starts
+    /// unloading the versions still in the run. Those are not proven collected: the trainer still references their tasks
+    /// until it is itself collected, so a bounded wait here would only delay the end of the run and report false leaks.
+    /// Dispose the trainer's tasks first.
     /// </summary>
     public void Dispose()
     {
@@ -141,15 +157,24 @@ public sealed class HotReloadCoordinator : IDisposable
             Retire(probation.Previous, probation.PreviousTasks, _trainer?.Step ?? 0);
         }
         _probations.Clear();
-        foreach (var plugin in _active.Values.ToList())
+        foreach (var plugin in _active.Values)
         {
-            Retire(plugin, [], _trainer?.Step ?? 0);
+            plugin.Plugin.Dispose();
         }
         _active.Clear();
         WaitForUnloads(_options.UnloadTimeout + TimeSpan.FromSeconds(1));
+        _disposed.Cancel();
+        _finished = true;
+        WriteStatusFile();
         Archive.Dispose();
         _shadow.Dispose();
+        _disposed.Dispose();
     }
+
+    /// <summary>The status as <see cref="HotReloadOptions.StatusFile"/> receives it.</summary>
+    /// <returns>A copy of the status now.</returns>
+    public RunPluginStatus Snapshot() => new(DateTime.UtcNow, _finished, Environment.ProcessId, _trainer?.Step ?? 0, _directory,
+        Status.LiveContexts, Status.FailedUnloads, Status.LateUnloads, Status.Plugins, Status.Events);
 
     private void Apply(JointTrainer trainer, string name)
     {
@@ -462,9 +487,12 @@ public sealed class HotReloadCoordinator : IDisposable
     }
 
     // Off the training thread: collects garbage until the context dies (then deletes its shadow copy) or the wait runs out.
+    // A context still alive then is reported at once (never a silent leak) and watched on, at a slow pace, for a while: if
+    // it goes after all (a busy machine, a finalizer that ran late), an UnloadedLate event says so and the count of leaks drops.
     private void VerifyUnload(string name, string version, WeakReference context, PluginCandidate copy, int step)
     {
         var timeout = _options.UnloadTimeout;
+        var disposed = _disposed.Token;
         var unload = Task.Factory.StartNew(() =>
         {
             var (collected, elapsed) = UnloadVerifier.WaitForCollection(context, timeout);
@@ -473,14 +501,26 @@ public sealed class HotReloadCoordinator : IDisposable
                 _shadow.Release(copy);
                 Report(PluginEventKind.Unloaded, step, name, null, version, null, elapsed.TotalMilliseconds,
                     $"version {version} unloaded; its load context was collected", null, null, LogLevel.Information);
+                return;
             }
-            else
+            Report(PluginEventKind.UnloadFailed, step, name, null, version, null, elapsed.TotalMilliseconds,
+                $"version {version} was unloaded but its load context is still alive after {elapsed.TotalSeconds:0.#} s: the host or a thread " +
+                "still references something of the plugin (an object, a delegate, a running thread). It leaks until the host exits " +
+                "(an UnloadedLate event follows if it goes later after all).",
+                null, null, LogLevel.Error);
+            // Not among the unloads WaitForUnloads waits for: the failure is already reported, this only corrects it.
+            Task.Factory.StartNew(() =>
             {
-                Report(PluginEventKind.UnloadFailed, step, name, null, version, null, elapsed.TotalMilliseconds,
-                    $"version {version} was unloaded but its load context is still alive after {elapsed.TotalSeconds:0.#} s: the host or a thread " +
-                    "still references something of the plugin (an object, a delegate, a running thread). It leaks until the host exits.",
-                    null, null, LogLevel.Error);
-            }
+                var late = UnloadVerifier.WaitForCollection(context, _options.LateUnloadWatch, LateCheckInterval, disposed);
+                if (late.Collected)
+                {
+                    _shadow.Release(copy);
+                    var total = elapsed + late.Elapsed;
+                    Report(PluginEventKind.UnloadedLate, step, name, null, version, null, total.TotalMilliseconds,
+                        $"version {version} unloaded late; its load context was collected {total.TotalSeconds:0.#} s after the unload, " +
+                        $"later than the {timeout.TotalSeconds:0.#} s wait", null, null, LogLevel.Warning);
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         lock (_unloads)
         {
@@ -495,6 +535,28 @@ public sealed class HotReloadCoordinator : IDisposable
         Status.Record(new PluginEvent(DateTime.UtcNow, step, kind, plugin, taskId, oldVersion, newVersion, Math.Round(milliseconds, 1), message, kept, reset));
         _logger.Log(level, ReloadEvent, "Plugin {Plugin} {Kind} at step {Step} in {Milliseconds:F0} ms: {Message}",
             plugin, kind, step, milliseconds, message);
+        WriteStatusFile();
+    }
+
+    // Called from the training thread and from unload verifiers; the file serialises the writes. A status file that
+    // cannot be written must not stop training: it is logged (once) and training goes on.
+    private void WriteStatusFile()
+    {
+        if (_statusFile is null)
+        {
+            return;
+        }
+        try
+        {
+            _statusFile.Write(Snapshot);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Interlocked.Increment(ref _statusFileFailures) == 1)
+            {
+                _logger.LogWarning("Could not write the plugin status file {File}: {Message}; training goes on without it.", _statusFile.FilePath, e.Message);
+            }
+        }
     }
 
     private static string List(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
