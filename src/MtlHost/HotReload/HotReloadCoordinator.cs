@@ -17,9 +17,6 @@ public sealed class HotReloadCoordinator : IDisposable
 {
     private static readonly EventId ReloadEvent = new(4000, "PluginReload");
 
-    // After a failed unload, how often the context is checked again (each check is a full, blocking collection).
-    private static readonly TimeSpan LateCheckInterval = TimeSpan.FromSeconds(2);
-
     private readonly string _directory;
     private readonly TaskPluginLoader _loader;
     private readonly TaskRuntimeFactory _factory;
@@ -28,8 +25,7 @@ public sealed class HotReloadCoordinator : IDisposable
     private readonly PluginShadowCopier _shadow;
     private readonly Dictionary<string, ActivePlugin> _active = new(StringComparer.Ordinal);
     private readonly List<Probation> _probations = [];
-    private readonly List<Task> _unloads = [];
-    private readonly CancellationTokenSource _disposed = new();
+    private readonly UnloadProver _unloads;
     private readonly PluginStatusFile? _statusFile;
     private PluginFolderWatcher? _watcher;
     private JointTrainer? _trainer;
@@ -53,6 +49,8 @@ public sealed class HotReloadCoordinator : IDisposable
         _logger = logger;
         _shadow = new PluginShadowCopier(shadowRoot);
         _statusFile = options.StatusFile is null ? null : new PluginStatusFile(options.StatusFile);
+        _unloads = new UnloadProver(options, _shadow, (kind, step, plugin, version, milliseconds, message, level) =>
+            Report(kind, step, plugin, null, version, null, milliseconds, message, null, null, level));
     }
 
     /// <summary>Each plugin's standing, the events, and the live load contexts.</summary>
@@ -120,7 +118,8 @@ public sealed class HotReloadCoordinator : IDisposable
         var names = _watcher.TakeChanges().Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
         foreach (var name in names)
         {
-            Apply(trainer, name);
+            // Planned just before it is applied: an earlier change of this batch may have changed the run.
+            Apply(trainer, PluginChangePlanner.Plan(_directory, name, _active.ContainsKey(name)));
         }
         if (names.Count > 0)
         {
@@ -133,15 +132,7 @@ public sealed class HotReloadCoordinator : IDisposable
     /// <summary>Waits for every unload in progress to be proven (or reported as failed).</summary>
     /// <param name="timeout">The longest wait.</param>
     /// <returns>Whether they all finished.</returns>
-    public bool WaitForUnloads(TimeSpan timeout)
-    {
-        Task[] pending;
-        lock (_unloads)
-        {
-            pending = _unloads.ToArray();
-        }
-        return Task.WaitAll(pending, timeout);
-    }
+    public bool WaitForUnloads(TimeSpan timeout) => _unloads.WaitAll(timeout);
 
     /// <summary>
     /// Stops watching, ends probations (keeping the newest versions and proving the older ones unloaded), and starts
@@ -163,12 +154,11 @@ public sealed class HotReloadCoordinator : IDisposable
         }
         _active.Clear();
         WaitForUnloads(_options.UnloadTimeout + TimeSpan.FromSeconds(1));
-        _disposed.Cancel();
+        _unloads.Dispose();
         _finished = true;
         WriteStatusFile();
         Archive.Dispose();
         _shadow.Dispose();
-        _disposed.Dispose();
     }
 
     /// <summary>The status as <see cref="HotReloadOptions.StatusFile"/> receives it.</summary>
@@ -176,18 +166,11 @@ public sealed class HotReloadCoordinator : IDisposable
     public RunPluginStatus Snapshot() => new(DateTime.UtcNow, _finished, Environment.ProcessId, _trainer?.Step ?? 0, _directory,
         Status.LiveContexts, Status.FailedUnloads, Status.LateUnloads, Status.Plugins, Status.Events);
 
-    private void Apply(JointTrainer trainer, string name)
+    // Applies one planned change at the safe point.
+    private void Apply(JointTrainer trainer, PlannedPluginChange change)
     {
         var step = trainer.Step;
-        PluginCandidate? candidate;
-        try
-        {
-            candidate = PluginDiscovery.Discover(_directory).FirstOrDefault(c => c.Name == name && File.Exists(c.AssemblyPath));
-        }
-        catch (PluginFolderException)
-        {
-            candidate = null;
-        }
+        var name = change.Name;
 
         // A plugin on probation settles first: its newest version is accepted as it stands.
         var probation = _probations.FirstOrDefault(p => p.Current.Name == name);
@@ -197,21 +180,21 @@ public sealed class HotReloadCoordinator : IDisposable
             Retire(probation.Previous, probation.PreviousTasks, step);
         }
 
-        if (candidate is null)
+        switch (change.Kind)
         {
-            if (_active.TryGetValue(name, out var gone))
-            {
-                Remove(trainer, gone, step);
-            }
-            else if (Status.Of(name) is { } known)
-            {
-                Status.Set(known with { State = PluginRunState.Removed, Reason = null });
-            }
-            return;
+            case PlannedChangeKind.Remove:
+                Remove(trainer, _active[name], step);
+                return;
+            case PlannedChangeKind.Forget:
+                if (Status.Of(name) is { } known)
+                {
+                    Status.Set(known with { State = PluginRunState.Removed, Reason = null });
+                }
+                return;
         }
 
         _active.TryGetValue(name, out var previous);
-        var prepared = Prepare(candidate, step, previous);
+        var prepared = Prepare(change.Candidate!, step, previous);
         if (prepared is null)
         {
             return;
@@ -226,7 +209,7 @@ public sealed class HotReloadCoordinator : IDisposable
         }
     }
 
-    private void Add(JointTrainer trainer, Prepared prepared, int step)
+    private void Add(JointTrainer trainer, PreparedPlugin prepared, int step)
     {
         foreach (var runtime in prepared.Runtimes)
         {
@@ -244,7 +227,7 @@ public sealed class HotReloadCoordinator : IDisposable
         Activate(prepared.Plugin);
     }
 
-    private void Replace(JointTrainer trainer, ActivePlugin previous, Prepared prepared, int step)
+    private void Replace(JointTrainer trainer, ActivePlugin previous, PreparedPlugin prepared, int step)
     {
         var clock = Stopwatch.StartNew();
         var previousTasks = new List<DetachedTask>();
@@ -366,7 +349,7 @@ public sealed class HotReloadCoordinator : IDisposable
     }
 
     // Loads a shadow copy, validates it and prepares its tasks; on failure quarantines the version and returns null.
-    private Prepared? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null)
+    private PreparedPlugin? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null)
     {
         var clock = Stopwatch.StartNew();
         PluginCandidate copy;
@@ -386,7 +369,7 @@ public sealed class HotReloadCoordinator : IDisposable
             Quarantine(candidate.Name, previous, null, step, clock, refused!.Reason);
             if (refused.LoadContext is { } refusedContext)
             {
-                VerifyUnload(candidate.Name, "(refused)", refusedContext, copy, step);
+                _unloads.Prove(candidate.Name, "(refused)", refusedContext, copy, step);
             }
             else
             {
@@ -425,7 +408,7 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             runtimes.Add(runtime);
         }
-        return new Prepared(active, runtimes, clock.Elapsed.TotalMilliseconds);
+        return new PreparedPlugin(active, runtimes, clock.Elapsed.TotalMilliseconds);
     }
 
     // A dataset adapter runs the plugin's own code on the plugin's data: it may throw or hang, so it runs with a timeout.
@@ -483,50 +466,7 @@ public sealed class HotReloadCoordinator : IDisposable
         }
         var context = plugin.Plugin.LoadContext;
         plugin.Plugin.Dispose();
-        VerifyUnload(plugin.Name, plugin.Version, context, plugin.Copy, step);
-    }
-
-    // Off the training thread: collects garbage until the context dies (then deletes its shadow copy) or the wait runs out.
-    // A context still alive then is reported at once (never a silent leak) and watched on, at a slow pace, for a while: if
-    // it goes after all (a busy machine, a finalizer that ran late), an UnloadedLate event says so and the count of leaks drops.
-    private void VerifyUnload(string name, string version, WeakReference context, PluginCandidate copy, int step)
-    {
-        var timeout = _options.UnloadTimeout;
-        var disposed = _disposed.Token;
-        var unload = Task.Factory.StartNew(() =>
-        {
-            var (collected, elapsed) = UnloadVerifier.WaitForCollection(context, timeout);
-            if (collected)
-            {
-                _shadow.Release(copy);
-                Report(PluginEventKind.Unloaded, step, name, null, version, null, elapsed.TotalMilliseconds,
-                    $"version {version} unloaded; its load context was collected", null, null, LogLevel.Information);
-                return;
-            }
-            Report(PluginEventKind.UnloadFailed, step, name, null, version, null, elapsed.TotalMilliseconds,
-                $"version {version} was unloaded but its load context is still alive after {elapsed.TotalSeconds:0.#} s: the host or a thread " +
-                "still references something of the plugin (an object, a delegate, a running thread). It leaks until the host exits " +
-                "(an UnloadedLate event follows if it goes later after all).",
-                null, null, LogLevel.Error);
-            // Not among the unloads WaitForUnloads waits for: the failure is already reported, this only corrects it.
-            Task.Factory.StartNew(() =>
-            {
-                var late = UnloadVerifier.WaitForCollection(context, _options.LateUnloadWatch, LateCheckInterval, disposed);
-                if (late.Collected)
-                {
-                    _shadow.Release(copy);
-                    var total = elapsed + late.Elapsed;
-                    Report(PluginEventKind.UnloadedLate, step, name, null, version, null, total.TotalMilliseconds,
-                        $"version {version} unloaded late; its load context was collected {total.TotalSeconds:0.#} s after the unload, " +
-                        $"later than the {timeout.TotalSeconds:0.#} s wait", null, null, LogLevel.Warning);
-                }
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        lock (_unloads)
-        {
-            _unloads.RemoveAll(t => t.IsCompleted);
-            _unloads.Add(unload);
-        }
+        _unloads.Prove(plugin.Name, plugin.Version, context, plugin.Copy, step);
     }
 
     private void Report(PluginEventKind kind, int step, string plugin, string? taskId, string? oldVersion, string? newVersion, double milliseconds,
@@ -562,24 +502,4 @@ public sealed class HotReloadCoordinator : IDisposable
     private static string List(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
 
     private static string Short(string sha256) => sha256.Length > 8 ? sha256[..8] : sha256;
-
-    private sealed record Prepared(ActivePlugin Plugin, IReadOnlyList<TaskRuntime> Runtimes, double Milliseconds);
-
-    private sealed record Probation(ActivePlugin Previous, List<DetachedTask> PreviousTasks, ActivePlugin Current, IReadOnlyList<string> Replaced);
-
-    // Strings are copied out of the plugin once, so status and events never hold anything of it.
-    private sealed class ActivePlugin(LoadedPlugin plugin, PluginCandidate copy)
-    {
-        public LoadedPlugin Plugin { get; } = plugin;
-
-        public PluginCandidate Copy { get; } = copy;
-
-        public string Name { get; } = plugin.Name;
-
-        public string Sha256 { get; } = plugin.Sha256;
-
-        public string Version { get; } = plugin.Tasks.Count > 0 ? plugin.Tasks[0].Descriptor.Version.ToString() : plugin.AssemblyVersion.ToString();
-
-        public IReadOnlyList<string> TaskIds { get; } = plugin.Tasks.Select(t => t.Descriptor.Id).ToArray();
-    }
 }
