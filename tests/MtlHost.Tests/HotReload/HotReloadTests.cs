@@ -213,6 +213,24 @@ public sealed class HotReloadTests : IDisposable
     }
 
     [Fact]
+    public void A_replaced_initial_version_is_collected_while_the_run_still_holds_the_tasks_it_started_with()
+    {
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "1.0.0.0"));
+        using var run = new HotReloadHarness(_plugins);
+        run.Steps(2);
+
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "2.0.0.0"));
+        run.ApplyChange();
+        run.TrainUntil("alpha", 3);
+
+        VersionOf(run, "alpha").ShouldBe("2.0.0.0");
+        ShouldCollectEveryOldContext(run, 1);
+        // The run's first list of tasks is still referenced here (train --watch keeps it for its whole run).
+        run.InitialTasks.ShouldHaveSingleItem().Id.ShouldBe("alpha");
+        Should.Throw<ObjectDisposedException>(() => run.InitialTasks[0].Task);
+    }
+
+    [Fact]
     public void Fifty_replace_cycles_leave_one_live_context_and_bounded_memory()
     {
         var versions = new[]
