@@ -36,4 +36,31 @@ public static class UnloadVerifier
         }
         return (true, clock.Elapsed);
     }
+
+    /// <summary>
+    /// Checks every <paramref name="interval"/>, with one full collection each time, whether <paramref name="context"/> was freed;
+    /// for watching, at little cost, a context that outlived <see cref="WaitForCollection(WeakReference, TimeSpan)"/>.
+    /// </summary>
+    /// <param name="context">A weak reference to the load context.</param>
+    /// <param name="timeout">The longest wait.</param>
+    /// <param name="interval">Time between two checks.</param>
+    /// <param name="cancellationToken">Ends the wait early (then the result says not collected).</param>
+    /// <returns>Whether it was freed, and after how long.</returns>
+    public static (bool Collected, TimeSpan Elapsed) WaitForCollection(WeakReference context, TimeSpan timeout, TimeSpan interval,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!cancellationToken.IsCancellationRequested && clock.Elapsed < timeout)
+        {
+            Thread.Sleep(interval);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            if (!context.IsAlive)
+            {
+                return (true, clock.Elapsed);
+            }
+        }
+        return (!context.IsAlive, clock.Elapsed);
+    }
 }

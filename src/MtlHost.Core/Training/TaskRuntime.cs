@@ -11,6 +11,10 @@ namespace MtlHost.Core.Training;
 public sealed class TaskRuntime : IDisposable
 {
     private readonly EpochSampler _batches;
+    private IMtlTask? _task;
+    private TaskHead? _head;
+    private ITaskLoss? _loss;
+    private ITaskMetric? _metric;
 
     /// <summary>Creates the runtime; <see cref="TaskRuntimeFactory"/> is the usual way.</summary>
     /// <param name="task">The plugin's task.</param>
@@ -22,19 +26,22 @@ public sealed class TaskRuntime : IDisposable
     public TaskRuntime(IMtlTask task, TaskSource source, TaskHead head, IReadOnlyList<EncodedExample> train,
         IReadOnlyList<EncodedExample> validation, int seed)
     {
-        Task = task;
-        Descriptor = task.Descriptor;
+        _task = task;
+        // A host-owned copy: a plugin's label list may be of a type of the plugin (a C# collection expression compiles
+        // to one), which would keep its load context alive as long as anything holds the descriptor.
+        Descriptor = task.Descriptor with { Labels = task.Descriptor.Labels?.ToArray() ?? [] };
         Source = source;
-        Head = head;
-        Loss = task.CreateLoss();
-        Metric = task.CreateMetric();
+        _head = head;
+        _loss = task.CreateLoss();
+        _metric = task.CreateMetric();
         Train = train;
         Validation = validation;
         _batches = new EpochSampler(train.Count, seed);
     }
 
     /// <summary>The plugin's task.</summary>
-    public IMtlTask Task { get; }
+    /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
+    public IMtlTask Task => _task ?? throw Disposed();
 
     /// <summary>The task's descriptor, read once.</summary>
     public TaskDescriptor Descriptor { get; }
@@ -46,19 +53,22 @@ public sealed class TaskRuntime : IDisposable
     public TaskSource Source { get; }
 
     /// <summary>The task's head.</summary>
-    public TaskHead Head { get; }
+    /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
+    public TaskHead Head => _head ?? throw Disposed();
 
     /// <summary>The task's loss.</summary>
-    public ITaskLoss Loss { get; }
+    /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
+    public ITaskLoss Loss => _loss ?? throw Disposed();
 
     /// <summary>The task's metric.</summary>
-    public ITaskMetric Metric { get; }
+    /// <exception cref="ObjectDisposedException">The runtime was disposed.</exception>
+    public ITaskMetric Metric => _metric ?? throw Disposed();
 
-    /// <summary>Encoded training examples.</summary>
-    public IReadOnlyList<EncodedExample> Train { get; }
+    /// <summary>Encoded training examples (none once disposed).</summary>
+    public IReadOnlyList<EncodedExample> Train { get; private set; }
 
-    /// <summary>Encoded validation examples.</summary>
-    public IReadOnlyList<EncodedExample> Validation { get; }
+    /// <summary>Encoded validation examples (none once disposed).</summary>
+    public IReadOnlyList<EncodedExample> Validation { get; private set; }
 
     /// <summary>Whether the task is trained.</summary>
     public TaskState State { get; private set; } = TaskState.Training;
@@ -128,6 +138,22 @@ public sealed class TaskRuntime : IDisposable
         QuarantineReason = reason;
     }
 
-    /// <inheritdoc />
-    public void Dispose() => Head.Dispose();
+    /// <summary>
+    /// Frees the head and lets go of every object of the plugin (task, head, loss, metric) and of the data. Whoever still
+    /// holds this runtime — a caller's list of the tasks a run started with, a stack slot the JIT keeps alive — then no
+    /// longer keeps the plugin's load context alive, so a replaced or removed version can be collected. Id, descriptor,
+    /// source and counters stay readable.
+    /// </summary>
+    public void Dispose()
+    {
+        _head?.Dispose();
+        _task = null;
+        _head = null;
+        _loss = null;
+        _metric = null;
+        Train = [];
+        Validation = [];
+    }
+
+    private ObjectDisposedException Disposed() => new(nameof(TaskRuntime), $"Task '{Id}' was disposed (its plugin version left the run).");
 }

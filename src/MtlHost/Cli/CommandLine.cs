@@ -54,6 +54,7 @@ public static class CommandLine
     [
         Config, Plugins,
         new("encoder", "Encoder:Name", OptionKind.Choice, "encoder whose width heads are checked against", EncoderCatalog.Names),
+        new("run", null, OptionKind.Text, "list only: what the watched run with this run folder (train --watch --out DIR) has loaded now"),
         Json,
     ];
 
@@ -80,6 +81,7 @@ public static class CommandLine
                           [--single-task] [--baselines FILE] [--patience N]
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
           mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
+          mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
 
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables

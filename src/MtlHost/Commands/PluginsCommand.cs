@@ -7,6 +7,7 @@ using MtlHost.Core.Encoders;
 using MtlHost.Core.Tokenization;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
+using MtlHost.HotReload;
 using MtlHost.Plugins;
 using TorchSharp;
 
@@ -15,7 +16,8 @@ namespace MtlHost.Commands;
 /// <summary>
 /// <c>mtlhost plugins list</c> shows what the plugins folder holds: each plugin, loaded or refused
 /// and why, with its tasks. <c>mtlhost plugins check</c> also reads every task's data and exits with
-/// 2 when anything would not train.
+/// 2 when anything would not train. <c>mtlhost plugins list --run DIR</c> shows instead what a watched run
+/// (<c>train --watch --out DIR</c>) has loaded, from the status file it keeps in its run folder.
 /// </summary>
 public sealed class PluginsCommand
 {
@@ -37,9 +39,18 @@ public sealed class PluginsCommand
     /// <summary>Runs the command.</summary>
     /// <param name="output">Where the listing goes.</param>
     /// <returns>The exit code.</returns>
+    /// <exception cref="UsageException">--run names no run folder with a status file, or comes with <c>check</c>.</exception>
     public int Run(TextWriter output)
     {
         var check = _command.SubVerb == "check";
+        if (_command.Get("run") is { } run)
+        {
+            if (check)
+            {
+                throw new UsageException("mtlhost plugins check: --run works with 'plugins list' only; 'check' loads a plugins folder (--plugins DIR).");
+            }
+            return ListRun(run, output);
+        }
         var directory = HostSettings.ResolvePluginsDirectory(_configuration);
         var encoderName = HostSettings.ReadEncoder(_configuration);
         var config = EncoderCatalog.ConfigOf(encoderName);
@@ -105,6 +116,47 @@ public sealed class PluginsCommand
             }
         }
         return check && problems > 0 ? 2 : 0;
+    }
+
+    // The status a watched run wrote: a file, so it works from another process while the run trains.
+    private int ListRun(string run, TextWriter output)
+    {
+        RunPluginStatus status;
+        try
+        {
+            status = PluginStatusFile.Read(run);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new UsageException($"mtlhost plugins list: '{run}' holds no {PluginStatusFile.FileName}; a run started with " +
+                                     $"'mtlhost train --watch --out {run}' writes it there on every plugin event.");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"mtlhost plugins list: {e.Message}");
+        }
+
+        if (_command.Has("json"))
+        {
+            output.WriteLine(JsonSerializer.Serialize(status, SummaryJson.Options));
+            return 0;
+        }
+        var standing = status.Finished ? $"finished at step {status.Step}" : $"training, step {status.Step} (or killed: the run had not finished)";
+        output.WriteLine($"run {Path.GetFullPath(run)}: process {status.ProcessId}, {standing}; status of {status.WrittenAt:yyyy-MM-dd HH:mm:ss} UTC");
+        output.WriteLine($"plugins folder: {status.PluginsDirectory}");
+        output.WriteLine($"live plugin load contexts: {status.LiveContexts}; failed unloads: {status.FailedUnloads}; late unloads: {status.LateUnloads}");
+        foreach (var plugin in status.Plugins)
+        {
+            output.WriteLine($"{plugin.Name}: {plugin.State}{(plugin.Version is null ? "" : " " + plugin.Version)} " +
+                             $"[{string.Join(", ", plugin.Tasks)}]{(plugin.Reason is null ? "" : " — " + plugin.Reason)}");
+        }
+        const int Shown = 20;
+        output.WriteLine(status.Events.Count > Shown ? $"events (last {Shown} of {status.Events.Count}):" : "events:");
+        foreach (var e in status.Events.Skip(Math.Max(0, status.Events.Count - Shown)))
+        {
+            output.WriteLine($"  {e.At:HH:mm:ss} step {e.Step} {e.Kind} {e.Plugin}{(e.TaskId is null ? "" : "/" + e.TaskId)} ({e.Milliseconds:F0} ms): {e.Message}");
+        }
+        return 0;
     }
 
     private sealed record PluginEntry(string Name, string State, string Assembly, string? Sha256, string? Reason, IReadOnlyList<TaskEntry> Tasks);

@@ -99,7 +99,12 @@ public sealed class TrainCommand
         {
             if (watch)
             {
-                hotReload = new HotReloadCoordinator(settings.PluginsDirectory, loader, factory, HotReloadOptionsOf(_configuration), _logger);
+                // The run folder keeps the plugins' status current, so 'plugins list --run DIR' can see a running trainer.
+                var hotReloadOptions = HotReloadOptionsOf(_configuration) with
+                {
+                    StatusFile = Path.Combine(settings.OutDirectory, PluginStatusFile.FileName),
+                };
+                hotReload = new HotReloadCoordinator(settings.PluginsDirectory, loader, factory, hotReloadOptions, _logger);
                 try
                 {
                     runtimes.AddRange(hotReload.LoadInitial());

@@ -25,9 +25,12 @@ public sealed class HotReloadCoordinator : IDisposable
     private readonly PluginShadowCopier _shadow;
     private readonly Dictionary<string, ActivePlugin> _active = new(StringComparer.Ordinal);
     private readonly List<Probation> _probations = [];
-    private readonly List<Task> _unloads = [];
+    private readonly UnloadProver _unloads;
+    private readonly PluginStatusFile? _statusFile;
     private PluginFolderWatcher? _watcher;
     private JointTrainer? _trainer;
+    private volatile bool _finished;
+    private int _statusFileFailures;
 
     /// <summary>Creates the coordinator; nothing is loaded or watched yet.</summary>
     /// <param name="pluginsDirectory">The plugins folder.</param>
@@ -45,6 +48,9 @@ public sealed class HotReloadCoordinator : IDisposable
         _options = options;
         _logger = logger;
         _shadow = new PluginShadowCopier(shadowRoot);
+        _statusFile = options.StatusFile is null ? null : new PluginStatusFile(options.StatusFile);
+        _unloads = new UnloadProver(options, _shadow, (kind, step, plugin, version, milliseconds, message, level) =>
+            Report(kind, step, plugin, null, version, null, milliseconds, message, null, null, level));
     }
 
     /// <summary>Each plugin's standing, the events, and the live load contexts.</summary>
@@ -82,6 +88,7 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             Activate(prepared.Plugin);
         }
+        WriteStatusFile();
         return runtimes;
     }
 
@@ -111,7 +118,13 @@ public sealed class HotReloadCoordinator : IDisposable
         var names = _watcher.TakeChanges().Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
         foreach (var name in names)
         {
-            Apply(trainer, name);
+            // Planned just before it is applied: an earlier change of this batch may have changed the run.
+            Apply(trainer, PluginChangePlanner.Plan(_directory, name, _active.ContainsKey(name)));
+        }
+        if (names.Count > 0)
+        {
+            // Each event already wrote the file; this write also has the plugins' standings set after their events.
+            WriteStatusFile();
         }
         return names.Count;
     }
@@ -119,19 +132,13 @@ public sealed class HotReloadCoordinator : IDisposable
     /// <summary>Waits for every unload in progress to be proven (or reported as failed).</summary>
     /// <param name="timeout">The longest wait.</param>
     /// <returns>Whether they all finished.</returns>
-    public bool WaitForUnloads(TimeSpan timeout)
-    {
-        Task[] pending;
-        lock (_unloads)
-        {
-            pending = _unloads.ToArray();
-        }
-        return Task.WaitAll(pending, timeout);
-    }
+    public bool WaitForUnloads(TimeSpan timeout) => _unloads.WaitAll(timeout);
 
     /// <summary>
-    /// Stops watching, ends probations (keeping the newest versions), and unloads every plugin. Dispose
-    /// the trainer's tasks first: this unloads their code.
+    /// Stops watching, ends probations (keeping the newest versions and proving the older ones unloaded), and starts
+    /// unloading the versions still in the run. Those are not proven collected: the trainer still references their tasks
+    /// until it is itself collected, so a bounded wait here would only delay the end of the run and report false leaks.
+    /// Dispose the trainer's tasks first.
     /// </summary>
     public void Dispose()
     {
@@ -141,28 +148,29 @@ public sealed class HotReloadCoordinator : IDisposable
             Retire(probation.Previous, probation.PreviousTasks, _trainer?.Step ?? 0);
         }
         _probations.Clear();
-        foreach (var plugin in _active.Values.ToList())
+        foreach (var plugin in _active.Values)
         {
-            Retire(plugin, [], _trainer?.Step ?? 0);
+            plugin.Plugin.Dispose();
         }
         _active.Clear();
         WaitForUnloads(_options.UnloadTimeout + TimeSpan.FromSeconds(1));
+        _unloads.Dispose();
+        _finished = true;
+        WriteStatusFile();
         Archive.Dispose();
         _shadow.Dispose();
     }
 
-    private void Apply(JointTrainer trainer, string name)
+    /// <summary>The status as <see cref="HotReloadOptions.StatusFile"/> receives it.</summary>
+    /// <returns>A copy of the status now.</returns>
+    public RunPluginStatus Snapshot() => new(DateTime.UtcNow, _finished, Environment.ProcessId, _trainer?.Step ?? 0, _directory,
+        Status.LiveContexts, Status.FailedUnloads, Status.LateUnloads, Status.Plugins, Status.Events);
+
+    // Applies one planned change at the safe point.
+    private void Apply(JointTrainer trainer, PlannedPluginChange change)
     {
         var step = trainer.Step;
-        PluginCandidate? candidate;
-        try
-        {
-            candidate = PluginDiscovery.Discover(_directory).FirstOrDefault(c => c.Name == name && File.Exists(c.AssemblyPath));
-        }
-        catch (PluginFolderException)
-        {
-            candidate = null;
-        }
+        var name = change.Name;
 
         // A plugin on probation settles first: its newest version is accepted as it stands.
         var probation = _probations.FirstOrDefault(p => p.Current.Name == name);
@@ -172,21 +180,21 @@ public sealed class HotReloadCoordinator : IDisposable
             Retire(probation.Previous, probation.PreviousTasks, step);
         }
 
-        if (candidate is null)
+        switch (change.Kind)
         {
-            if (_active.TryGetValue(name, out var gone))
-            {
-                Remove(trainer, gone, step);
-            }
-            else if (Status.Of(name) is { } known)
-            {
-                Status.Set(known with { State = PluginRunState.Removed, Reason = null });
-            }
-            return;
+            case PlannedChangeKind.Remove:
+                Remove(trainer, _active[name], step);
+                return;
+            case PlannedChangeKind.Forget:
+                if (Status.Of(name) is { } known)
+                {
+                    Status.Set(known with { State = PluginRunState.Removed, Reason = null });
+                }
+                return;
         }
 
         _active.TryGetValue(name, out var previous);
-        var prepared = Prepare(candidate, step, previous);
+        var prepared = Prepare(change.Candidate!, step, previous);
         if (prepared is null)
         {
             return;
@@ -201,7 +209,7 @@ public sealed class HotReloadCoordinator : IDisposable
         }
     }
 
-    private void Add(JointTrainer trainer, Prepared prepared, int step)
+    private void Add(JointTrainer trainer, PreparedPlugin prepared, int step)
     {
         foreach (var runtime in prepared.Runtimes)
         {
@@ -219,7 +227,7 @@ public sealed class HotReloadCoordinator : IDisposable
         Activate(prepared.Plugin);
     }
 
-    private void Replace(JointTrainer trainer, ActivePlugin previous, Prepared prepared, int step)
+    private void Replace(JointTrainer trainer, ActivePlugin previous, PreparedPlugin prepared, int step)
     {
         var clock = Stopwatch.StartNew();
         var previousTasks = new List<DetachedTask>();
@@ -341,7 +349,7 @@ public sealed class HotReloadCoordinator : IDisposable
     }
 
     // Loads a shadow copy, validates it and prepares its tasks; on failure quarantines the version and returns null.
-    private Prepared? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null)
+    private PreparedPlugin? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null)
     {
         var clock = Stopwatch.StartNew();
         PluginCandidate copy;
@@ -361,7 +369,7 @@ public sealed class HotReloadCoordinator : IDisposable
             Quarantine(candidate.Name, previous, null, step, clock, refused!.Reason);
             if (refused.LoadContext is { } refusedContext)
             {
-                VerifyUnload(candidate.Name, "(refused)", refusedContext, copy, step);
+                _unloads.Prove(candidate.Name, "(refused)", refusedContext, copy, step);
             }
             else
             {
@@ -400,7 +408,7 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             runtimes.Add(runtime);
         }
-        return new Prepared(active, runtimes, clock.Elapsed.TotalMilliseconds);
+        return new PreparedPlugin(active, runtimes, clock.Elapsed.TotalMilliseconds);
     }
 
     // A dataset adapter runs the plugin's own code on the plugin's data: it may throw or hang, so it runs with a timeout.
@@ -458,35 +466,7 @@ public sealed class HotReloadCoordinator : IDisposable
         }
         var context = plugin.Plugin.LoadContext;
         plugin.Plugin.Dispose();
-        VerifyUnload(plugin.Name, plugin.Version, context, plugin.Copy, step);
-    }
-
-    // Off the training thread: collects garbage until the context dies (then deletes its shadow copy) or the wait runs out.
-    private void VerifyUnload(string name, string version, WeakReference context, PluginCandidate copy, int step)
-    {
-        var timeout = _options.UnloadTimeout;
-        var unload = Task.Factory.StartNew(() =>
-        {
-            var (collected, elapsed) = UnloadVerifier.WaitForCollection(context, timeout);
-            if (collected)
-            {
-                _shadow.Release(copy);
-                Report(PluginEventKind.Unloaded, step, name, null, version, null, elapsed.TotalMilliseconds,
-                    $"version {version} unloaded; its load context was collected", null, null, LogLevel.Information);
-            }
-            else
-            {
-                Report(PluginEventKind.UnloadFailed, step, name, null, version, null, elapsed.TotalMilliseconds,
-                    $"version {version} was unloaded but its load context is still alive after {elapsed.TotalSeconds:0.#} s: the host or a thread " +
-                    "still references something of the plugin (an object, a delegate, a running thread). It leaks until the host exits.",
-                    null, null, LogLevel.Error);
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        lock (_unloads)
-        {
-            _unloads.RemoveAll(t => t.IsCompleted);
-            _unloads.Add(unload);
-        }
+        _unloads.Prove(plugin.Name, plugin.Version, context, plugin.Copy, step);
     }
 
     private void Report(PluginEventKind kind, int step, string plugin, string? taskId, string? oldVersion, string? newVersion, double milliseconds,
@@ -495,29 +475,31 @@ public sealed class HotReloadCoordinator : IDisposable
         Status.Record(new PluginEvent(DateTime.UtcNow, step, kind, plugin, taskId, oldVersion, newVersion, Math.Round(milliseconds, 1), message, kept, reset));
         _logger.Log(level, ReloadEvent, "Plugin {Plugin} {Kind} at step {Step} in {Milliseconds:F0} ms: {Message}",
             plugin, kind, step, milliseconds, message);
+        WriteStatusFile();
+    }
+
+    // Called from the training thread and from unload verifiers; the file serialises the writes. A status file that
+    // cannot be written must not stop training: it is logged (once) and training goes on.
+    private void WriteStatusFile()
+    {
+        if (_statusFile is null)
+        {
+            return;
+        }
+        try
+        {
+            _statusFile.Write(Snapshot);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Interlocked.Increment(ref _statusFileFailures) == 1)
+            {
+                _logger.LogWarning("Could not write the plugin status file {File}: {Message}; training goes on without it.", _statusFile.FilePath, e.Message);
+            }
+        }
     }
 
     private static string List(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
 
     private static string Short(string sha256) => sha256.Length > 8 ? sha256[..8] : sha256;
-
-    private sealed record Prepared(ActivePlugin Plugin, IReadOnlyList<TaskRuntime> Runtimes, double Milliseconds);
-
-    private sealed record Probation(ActivePlugin Previous, List<DetachedTask> PreviousTasks, ActivePlugin Current, IReadOnlyList<string> Replaced);
-
-    // Strings are copied out of the plugin once, so status and events never hold anything of it.
-    private sealed class ActivePlugin(LoadedPlugin plugin, PluginCandidate copy)
-    {
-        public LoadedPlugin Plugin { get; } = plugin;
-
-        public PluginCandidate Copy { get; } = copy;
-
-        public string Name { get; } = plugin.Name;
-
-        public string Sha256 { get; } = plugin.Sha256;
-
-        public string Version { get; } = plugin.Tasks.Count > 0 ? plugin.Tasks[0].Descriptor.Version.ToString() : plugin.AssemblyVersion.ToString();
-
-        public IReadOnlyList<string> TaskIds { get; } = plugin.Tasks.Select(t => t.Descriptor.Id).ToArray();
-    }
 }

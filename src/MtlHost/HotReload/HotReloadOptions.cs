@@ -12,6 +12,12 @@ public sealed record HotReloadOptions
     /// <summary>How long an unloaded plugin's load context may take to be collected before it is reported as leaked.</summary>
     public TimeSpan UnloadTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After an unload failed (<see cref="UnloadTimeout"/> passed), how long its context is still watched: if it is collected
+    /// within this time, an <see cref="PluginEventKind.UnloadedLate"/> event says so and it no longer counts as a leak.
+    /// </summary>
+    public TimeSpan LateUnloadWatch { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long a task's dataset adapter may take to read its data before the plugin is quarantined.</summary>
     public TimeSpan DataTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -20,4 +26,11 @@ public sealed record HotReloadOptions
     /// until then the previous version waits, intact, to take over again if the new one fails.
     /// </summary>
     public int ProbationSteps { get; init; } = 3;
+
+    /// <summary>
+    /// Where the run writes its plugin status (<see cref="RunPluginStatus"/>) on every plugin event and at its end, so that
+    /// <c>mtlhost plugins list --run DIR</c> can show it from another process; <see langword="null"/>: nowhere.
+    /// <c>train --watch</c> uses <c>plugins-status.json</c> in its run folder.
+    /// </summary>
+    public string? StatusFile { get; init; }
 }

@@ -49,14 +49,29 @@ public sealed class HotReloadStatus
         }
     }
 
-    /// <summary>Unloads that did not complete within the wait: contexts leaked by something still referencing the plugin.</summary>
+    /// <summary>
+    /// Unloads that did not complete within the wait and have not completed since: contexts leaked by something still
+    /// referencing the plugin. One that is collected later after all counts among <see cref="LateUnloads"/> instead.
+    /// </summary>
     public int FailedUnloads
     {
         get
         {
             lock (_lock)
             {
-                return _events.Count(e => e.Kind == PluginEventKind.UnloadFailed);
+                return _events.Count(e => e.Kind == PluginEventKind.UnloadFailed) - _events.Count(e => e.Kind == PluginEventKind.UnloadedLate);
+            }
+        }
+    }
+
+    /// <summary>Unloads that did not complete within the wait but did later (a slow collection, not a leak).</summary>
+    public int LateUnloads
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _events.Count(e => e.Kind == PluginEventKind.UnloadedLate);
             }
         }
     }

@@ -24,4 +24,7 @@ public enum PluginEventKind
 
     /// <summary>An old version's load context was still alive after the wait: something still references the plugin.</summary>
     UnloadFailed,
+
+    /// <summary>A context reported as <see cref="UnloadFailed"/> was collected later after all: not a leak, a slow collection.</summary>
+    UnloadedLate,
 }

@@ -42,11 +42,16 @@ public sealed class HotReloadHarness : IDisposable
         };
         Coordinator = new HotReloadCoordinator(plugins.Path, new TaskPluginLoader(headOptions), factory, Options, NullLogger.Instance,
             Path.Combine(Path.GetTempPath(), "mtlhost-tests", "shadow"));
-        var runtimes = Coordinator.LoadInitial();
+        // Held for the whole run, as train --watch holds the list it starts the trainer with: a replaced or removed initial
+        // version must be collected all the same.
+        InitialTasks = Coordinator.LoadInitial();
         _encoder = EncoderCatalog.Create("tiny", training.Seed);
-        Trainer = new JointTrainer(_encoder, runtimes, new ProportionalTaskSampler(), training, 5e-4, CPU, Tokenizer.Value.PadId, NullLogger.Instance);
+        Trainer = new JointTrainer(_encoder, InitialTasks, new ProportionalTaskSampler(), training, 5e-4, CPU, Tokenizer.Value.PadId, NullLogger.Instance);
         Coordinator.Attach(Trainer);
     }
+
+    /// <summary>The tasks the run started with, as <see cref="HotReloadCoordinator.LoadInitial"/> returned them.</summary>
+    public IReadOnlyList<TaskRuntime> InitialTasks { get; }
 
     /// <summary>The watched folder.</summary>
     public TemporaryDirectory Plugins { get; }

@@ -213,6 +213,57 @@ public sealed class HotReloadTests : IDisposable
     }
 
     [Fact]
+    public void A_replaced_initial_version_is_collected_while_the_run_still_holds_the_tasks_it_started_with()
+    {
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "1.0.0.0"));
+        using var run = new HotReloadHarness(_plugins);
+        run.Steps(2);
+
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "2.0.0.0"));
+        run.ApplyChange();
+        run.TrainUntil("alpha", 3);
+
+        VersionOf(run, "alpha").ShouldBe("2.0.0.0");
+        ShouldCollectEveryOldContext(run, 1);
+        // The run's first list of tasks is still referenced here (train --watch keeps it for its whole run).
+        run.InitialTasks.ShouldHaveSingleItem().Id.ShouldBe("alpha");
+        Should.Throw<ObjectDisposedException>(() => run.InitialTasks[0].Task);
+    }
+
+    [Fact]
+    public void A_context_collected_only_after_the_unload_wait_is_reported_as_failed_then_as_late_and_not_counted_as_a_leak()
+    {
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "1.0.0.0"));
+        using var run = new HotReloadHarness(_plugins, new HotReloadOptions
+        {
+            Debounce = TimeSpan.FromMilliseconds(100),
+            PollInterval = TimeSpan.FromMilliseconds(500),
+            UnloadTimeout = TimeSpan.FromSeconds(1),
+            LateUnloadWatch = TimeSpan.FromSeconds(60),
+            ProbationSteps = 1,
+        });
+        // Something outside the coordinator holds an object of version 1 past the unload wait, then lets go.
+        var holder = HoldTaskObject(run, "alpha");
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "2.0.0.0"));
+        run.ApplyChange();
+        run.TrainUntil("alpha", 1);
+        run.Coordinator.WaitForUnloads(TimeSpan.FromSeconds(20)).ShouldBeTrue();
+        run.Events(PluginEventKind.UnloadFailed).ShouldHaveSingleItem().OldVersion.ShouldBe("1.0.0.0");
+        run.Coordinator.Status.FailedUnloads.ShouldBe(1);
+
+        holder.Value = null;
+        for (var i = 0; i < 300 && run.Events(PluginEventKind.UnloadedLate).Count == 0; i++)
+        {
+            Thread.Sleep(100);
+        }
+
+        run.Events(PluginEventKind.UnloadedLate).ShouldHaveSingleItem().OldVersion.ShouldBe("1.0.0.0");
+        run.Coordinator.Status.FailedUnloads.ShouldBe(0);
+        run.Coordinator.Status.LateUnloads.ShouldBe(1);
+        run.Coordinator.Status.LiveContexts.ShouldBe(1);
+    }
+
+    [Fact]
     public void Fifty_replace_cycles_leave_one_live_context_and_bounded_memory()
     {
         var versions = new[]
@@ -291,6 +342,10 @@ public sealed class HotReloadTests : IDisposable
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static string VersionOf(HotReloadHarness run, string task) => run.Task(task).Descriptor.Version.ToString();
+
+    // The object goes straight into the box: no local or temporary of the test method (kept alive in Debug code) holds it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static StrongBox<object?> HoldTaskObject(HotReloadHarness run, string task) => new(run.Task(task).Task);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int StepsOf(HotReloadHarness run, string task) => run.Task(task).StepsTrained;
