@@ -58,7 +58,7 @@ public sealed class AdapterSharingTests
         var named = branch.named_parameters().ToList();
         named.All(p => p.parameter.grad is not null).ShouldBeTrue();
         // The up-projections start at zero, so they are what the first gradient moves (down's gradient is up-weighted, 0).
-        named.Where(p => p.name.Contains(".up.")).ShouldAllBe(p => p.parameter.grad.abs().sum().item<float>() > 0f);
+        named.Where(p => p.name.Contains(".up.")).ShouldAllBe(p => p.parameter.grad!.abs().sum().item<float>() > 0f);
         shared.Layers.SelectMany(l => l.parameters()).All(p => p.grad is null).ShouldBeTrue();
     }
 
