@@ -273,6 +273,7 @@ public sealed class JointTrainer : IDisposable
         ZeroGradients();
         var trained = new List<TaskRuntime>(tasks.Count);
         var losses = new List<Tensor>(tasks.Count);
+        var lossValues = new List<double>(tasks.Count);
         var representations = new List<Tensor>(tasks.Count);
         foreach (var task in tasks)
         {
@@ -288,6 +289,7 @@ public sealed class JointTrainer : IDisposable
                 {
                     trained.Add(task);
                     losses.Add(loss);
+                    lossValues.Add(value);
                     representations.Add(encoded.Shared);
                 }
                 else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
@@ -307,7 +309,7 @@ public sealed class JointTrainer : IDisposable
             try
             {
                 var weights = _weighting.Backward(new WeightingStep(trained.Select(t => t.Id).ToList(), losses, _sharedParameters,
-                    representations, Step, random));
+                    representations, Step, random, lossValues));
                 for (var i = 0; i < trained.Count; i++)
                 {
                     trained[i].LossWeight = weights[i];

@@ -22,10 +22,19 @@ public sealed class WeightingStep
     /// </param>
     /// <param name="step">The run's step, zero-based.</param>
     /// <param name="random">A seeded random source for this step.</param>
+    /// <param name="lossValues">
+    /// The losses' values when the caller has already read them (reading a tensor's value waits for the
+    /// device), or <see langword="null"/> to read them on first use.
+    /// </param>
     /// <exception cref="ArgumentException">The lists do not line up, or there is no task.</exception>
     public WeightingStep(IReadOnlyList<string> taskIds, IReadOnlyList<Tensor> losses, IReadOnlyList<Parameter> sharedParameters,
-        IReadOnlyList<Tensor> representations, int step, Random random)
+        IReadOnlyList<Tensor> representations, int step, Random random, IReadOnlyList<double>? lossValues = null)
     {
+        if (lossValues is not null && lossValues.Count != losses.Count)
+        {
+            throw new ArgumentException($"Got {lossValues.Count} loss value(s) for {losses.Count} loss(es).");
+        }
+        _lossValues = lossValues?.ToArray();
         if (taskIds.Count == 0 || taskIds.Count != losses.Count)
         {
             throw new ArgumentException($"A weighting step needs one loss per task; got {taskIds.Count} task(s) and {losses.Count} loss(es).");
@@ -63,7 +72,7 @@ public sealed class WeightingStep
     /// <summary>Number of tasks trained this step.</summary>
     public int Count => Losses.Count;
 
-    /// <summary>The loss values, read once from the tensors.</summary>
+    /// <summary>The loss values, as given or read once from the tensors.</summary>
     /// <returns>One value per task.</returns>
     public IReadOnlyList<double> LossValues() =>
         _lossValues ??= Losses.Select(l => l.detach().to_type(ScalarType.Float64).item<double>()).ToArray();
