@@ -18,7 +18,6 @@ namespace MtlHost.Tests.HotReload;
 /// </summary>
 public sealed class HotReloadHarness : IDisposable
 {
-    private static readonly Lazy<BertWordPieceTokenizer> Tokenizer = new(() => BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary()));
 
     private readonly BertEncoder _encoder;
 
@@ -28,11 +27,10 @@ public sealed class HotReloadHarness : IDisposable
     public HotReloadHarness(TemporaryDirectory plugins, HotReloadOptions? options = null)
     {
         Plugins = plugins;
-        var config = EncoderCatalog.ConfigOf("tiny");
-        var headOptions = new HeadOptions(config.HiddenSize, config.HiddenDropout);
+        var headOptions = TinyRuntimes.HeadOptions;
         var training = new TrainingOptions { Steps = 100_000, BatchSize = 8, LogEvery = 0, Seed = 5, MaxLength = 32 };
         manual_seed(training.Seed);
-        var factory = new TaskRuntimeFactory(Tokenizer.Value, headOptions, CPU, training, NullLogger.Instance);
+        var factory = TinyRuntimes.Factory(training);
         Options = options ?? new HotReloadOptions
         {
             Debounce = TimeSpan.FromMilliseconds(100),
@@ -46,7 +44,7 @@ public sealed class HotReloadHarness : IDisposable
         // version must be collected all the same.
         InitialTasks = Coordinator.LoadInitial();
         _encoder = EncoderCatalog.Create("tiny", training.Seed);
-        Trainer = new JointTrainer(_encoder, InitialTasks, new ProportionalTaskSampler(), training, 5e-4, CPU, Tokenizer.Value.PadId, NullLogger.Instance);
+        Trainer = new JointTrainer(_encoder, InitialTasks, new ProportionalTaskSampler(), training, 5e-4, CPU, TinyRuntimes.Tokenizer.PadId, NullLogger.Instance);
         Coordinator.Attach(Trainer);
     }
 

@@ -26,9 +26,8 @@ public sealed class BranchLifetimeTests : IDisposable
     public void A_removed_task_finds_its_trained_adapters_again_when_it_comes_back()
     {
         var options = new TrainingOptions { Steps = 6, BatchSize = 4, LogEvery = 0, Seed = 5 };
-        var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
-        var config = EncoderCatalog.ConfigOf(EncoderCatalog.Tiny);
-        var factory = new TaskRuntimeFactory(tokenizer, new HeadOptions(config.HiddenSize, config.HiddenDropout), CPU, options, NullLogger.Instance);
+        var tokenizer = TinyRuntimes.Tokenizer;
+        var factory = TinyRuntimes.Factory(options);
         using var first = factory.Create(new Animals("first"), Source());
         using var second = factory.Create(new Animals("second"), Source());
         using var encoder = EncoderCatalog.Create(EncoderCatalog.Tiny, options.Seed);

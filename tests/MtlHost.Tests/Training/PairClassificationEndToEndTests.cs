@@ -40,9 +40,8 @@ public sealed class PairClassificationEndToEndTests : IDisposable
              .. Enumerable.Range(0, 4).Select(i => Line($"the {animals[i]} sleeps", $"a {animals[i]} runs", "same"))]);
 
         var options = new TrainingOptions { Steps = 8, BatchSize = 8, LogEvery = 0, Seed = 3 };
-        var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
-        var config = EncoderCatalog.ConfigOf(EncoderCatalog.Tiny);
-        var factory = new TaskRuntimeFactory(tokenizer, new HeadOptions(config.HiddenSize, config.HiddenDropout), CPU, options, NullLogger.Instance);
+        var tokenizer = TinyRuntimes.Tokenizer;
+        var factory = TinyRuntimes.Factory(options);
         using var runtime = factory.Create(new PairsTask(), new TaskSource("Pairs", _plugin.Path, "Pairs.dll", new string('0', 64)));
 
         // [CLS] the cat sleeps [SEP] a cat runs [SEP]: segment 0 up to the first [SEP], then 1.
