@@ -11,6 +11,7 @@ using MtlHost.Core.Tokenization;
 using MtlHost.Core.Training;
 using MtlHost.Evaluation;
 using MtlHost.Hosting;
+using MtlHost.Observers;
 using MtlHost.HotReload;
 using MtlHost.Plugins;
 using TorchSharp;
@@ -181,8 +182,13 @@ public sealed class TrainCommand
         encoder.to(device);
         var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
         var strategies = settings.CreateStrategies();
-        using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, settings.Training, encoderLearningRate,
+        // On a terminal a live bar replaces the periodic step lines; off one (CI, redirected, --json) those lines are the progress.
+        var showProgress = ConsoleProgress.IsWanted(_command.Has("json"));
+        var trainingOptions = showProgress ? settings.Training with { LogEvery = 0 } : settings.Training;
+        using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, trainingOptions, encoderLearningRate,
             device, padId, _logger, strategies.Weighting, strategies.Sharing, strategies.Groups.BranchOf);
+        using var tensorBoard = new TensorBoardLogger(outDirectory, trainer);
+        using var progress = showProgress ? new ConsoleProgress(Console.Error, trainer, ConsoleProgress.TerminalWidth) : null;
         _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing} ({Parameters:N0} task-specific encoder parameters in {Branches} branch(es))",
             strategies.Sampler.Name, strategies.Weighting.Name, strategies.Sharing.Name,
             trainer.Branches.Sum(b => b.ParameterCount), trainer.Branches.Count);
