@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
 using MtlHost.Dashboard;
 using MtlHost.Hosting;
@@ -108,6 +109,7 @@ public sealed class ServeHost : IAsyncDisposable
     public int Run(CancellationToken cancellationToken)
     {
         StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _app.Logger.LogInformation("Dashboard: {Urls} (GET /api/status, GET /api/metrics); stop with Ctrl-C or SIGTERM", string.Join(" ", Urls.Select(u => u + "/")));
         _app.WaitForShutdownAsync(cancellationToken).GetAwaiter().GetResult();
         return ExitCode;
     }
