@@ -198,6 +198,18 @@ public sealed class ServeEndpointTests
         timeout.Error.ShouldContain("Serve:ShutdownTimeoutSeconds 'soon'");
     }
 
+    [Fact]
+    public void A_plugins_folder_with_no_plugin_stops_the_service_with_exit_code_2()
+    {
+        using var plugins = new TemporaryDirectory();
+        using var run = new TemporaryDirectory();
+
+        var result = HostRun.Of("serve", "--encoder", "tiny", "--plugins", plugins.Path, "--out", run.Path, "--urls", "http://127.0.0.1:0");
+
+        result.ExitCode.ShouldBe(2, result.Error);
+        result.Error.ShouldContain("holds no plugin");
+    }
+
     private static async Task<JsonElement> Checkpoint(ServeRun serve)
     {
         using var response = await serve.Control(HttpMethod.Post, "/api/checkpoint");
