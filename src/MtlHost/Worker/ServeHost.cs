@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -54,6 +55,8 @@ public sealed class ServeHost : IAsyncDisposable
             throw new UsageException($"Plugins folder '{settings.PluginsDirectory}' does not exist; create it and put a plugin in, " +
                                      "or pass --plugins DIR (Plugins:Directory).");
         }
+        // Without --out the run folder is named after the time it is read: pin it, so the worker and the run agree on it.
+        builder.Configuration.AddInMemoryCollection([new("Run:Out", settings.OutDirectory)]);
         var options = ServeOptions.Read(builder.Configuration);
         var dashboard = DashboardOptions.Read(builder.Configuration);
 

@@ -24,7 +24,8 @@ public sealed class DashboardBrowserTests
         await using var serve = await ServeRun.StartAsync(["Spam", "WordClass"]);
         await using var browser = await HeadlessChromium.OpenAsync(serve.Url);
 
-        (await browser.EvaluateAsync("document.title")).GetString().ShouldBe("MtlHost dashboard");
+        await browser.WaitForAsync("document.readyState === 'complete' && document.title === 'MtlHost dashboard'",
+            "JSON.stringify({ url: location.href, state: document.readyState, title: document.title })", "the dashboard page loaded");
         await browser.WaitForAsync(
             "['spam', 'wordclass'].every(t => +(document.querySelector(`#loss-plot path[data-task=\"${t}\"]`)?.dataset.points ?? 0) >= 2)",
             Describe, "a loss curve with at least 2 points for spam and wordclass");

@@ -151,10 +151,12 @@ public sealed class ServeEndpointTests
     }
 
     [Fact]
-    public async Task A_stop_finishes_the_step_writes_the_checkpoint_and_summary_and_leaves_exit_code_0()
+    public async Task A_stop_finishes_the_step_writes_the_checkpoint_and_summary_and_leaves_exit_code_0_even_while_paused()
     {
         await using var serve = await ServeRun.StartAsync(TwoPlugins);
         await serve.WaitForStatus(s => s.GetProperty("step").GetInt32() >= 3, "3 steps");
+        (await serve.Control(HttpMethod.Post, "/api/pause")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await Checkpoint(serve); // the training thread is now waiting at the step boundary
 
         await serve.StopAsync();
 
