@@ -60,6 +60,8 @@ public sealed class ServeHost : IAsyncDisposable
         var options = ServeOptions.Read(builder.Configuration);
         var dashboard = DashboardOptions.Read(builder.Configuration);
 
+        // A start-up failure (an address in use) is reported once, by StartAsync's message; the host's own log of it is a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Host.UseSystemd();
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);

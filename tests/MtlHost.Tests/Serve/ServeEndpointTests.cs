@@ -201,6 +201,21 @@ public sealed class ServeEndpointTests
     }
 
     [Fact]
+    public void An_address_already_in_use_stops_start_up_with_exit_code_2_and_says_so()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        using var run = new TemporaryDirectory();
+
+        var result = HostRun.Of("serve", "--encoder", "tiny", "--plugins", RepositoryPaths.SamplePlugins, "--out", run.Path, "--urls", $"http://127.0.0.1:{port}");
+
+        result.ExitCode.ShouldBe(2, result.Error);
+        result.Error.ShouldContain($"http://127.0.0.1:{port}: cannot listen");
+        Directory.Exists(Path.Combine(run.Path, "checkpoint")).ShouldBeFalse("nothing trains when the service cannot listen");
+    }
+
+    [Fact]
     public void A_plugins_folder_with_no_plugin_stops_the_service_with_exit_code_2()
     {
         using var plugins = new TemporaryDirectory();
