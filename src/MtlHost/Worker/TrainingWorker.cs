@@ -52,8 +52,11 @@ public sealed class TrainingWorker : BackgroundService
     /// <inheritdoc />
     public override Task StopAsync(CancellationToken cancellationToken)
     {
-        _monitor.Stopping();
-        _logger.LogInformation("Stopping: finishing the step, evaluating and writing the checkpoint");
+        if (ExecuteTask is { IsCompleted: false })
+        {
+            _monitor.Stopping();
+            _logger.LogInformation("Stopping: finishing the step, evaluating and writing the checkpoint");
+        }
         return base.StopAsync(cancellationToken);
     }
 
