@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Hosting;
+using MtlHost.Worker;
 
 namespace MtlHost;
 
@@ -33,6 +34,10 @@ public static class MtlHostApplication
                 // compare only reads files: no configuration, logging or services to build.
                 return CompareCommand.Run(command, output);
             }
+            if (command.Verb == "serve")
+            {
+                return Serve(command, output, error, cancellationToken);
+            }
             using var host = HostFactory.Build(command);
             return command.Verb switch
             {
@@ -50,6 +55,20 @@ public static class MtlHostApplication
             error.WriteLine($"mtlhost: the run failed: {e.GetType().Name}: {e.Message}");
             error.WriteLine(e.StackTrace);
             return RunFailed;
+        }
+    }
+
+    // The web host handles SIGTERM and Ctrl-C itself (and systemd's stop); the token stops it too.
+    private static int Serve(ParsedCommand command, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var serve = ServeHost.Create(command, output, error);
+        try
+        {
+            return serve.Run(cancellationToken);
+        }
+        finally
+        {
+            serve.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 }

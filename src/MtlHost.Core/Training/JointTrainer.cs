@@ -193,7 +193,7 @@ public sealed class JointTrainer : IDisposable
         var clock = new Stopwatch();
         var logClock = Stopwatch.StartNew();
         var logStep = Step;
-        while (Step < _options.Steps && !cancellationToken.IsCancellationRequested)
+        while ((_options.Continuous || Step < _options.Steps) && !cancellationToken.IsCancellationRequested)
         {
             betweenSteps?.Invoke();
             clock.Start();
@@ -203,14 +203,14 @@ public sealed class JointTrainer : IDisposable
             if (_options.LogEvery > 0 && Step % _options.LogEvery == 0)
             {
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
-                _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Steps, rate,
+                _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Continuous ? "∞" : _options.Steps, rate,
                     _encoderOptimizer.ParamGroups.First().LearningRate,
                     string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}" +
                                                         (_weighting is EqualWeighting ? "" : $" (w {t.Runtime.LossWeight:F2})"))));
                 logClock.Restart();
                 logStep = Step;
             }
-            if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && Step < _options.Steps)
+            if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && (_options.Continuous || Step < _options.Steps))
             {
                 var scores = Evaluate();
                 if (afterEvaluation?.Invoke(Step, scores) == true)
@@ -385,17 +385,6 @@ public sealed class JointTrainer : IDisposable
 
     private static bool IsPluginFault(Exception e) => e is not (OutOfMemoryException or OperationCanceledException);
 
-    private double LearningRateFactor(int step)
-    {
-        var total = Math.Max(1, _options.Steps);
-        var warmup = (int)Math.Round(_options.WarmupFraction * total);
-        if (step < warmup)
-        {
-            return (step + 1.0) / (warmup + 1.0);
-        }
-        return Math.Max(0.0, (total - step) / (double)Math.Max(1, total - warmup));
-    }
-
     /// <summary>Adds a task to the run; it is sampled from the next step on, at the run's current learning-rate factor.</summary>
     /// <param name="task">The task, its head on the training device.</param>
     /// <param name="restoreFrom">An earlier head of the same task whose matching tensors to take over, or <see langword="null"/>.</param>
@@ -529,7 +518,7 @@ public sealed class JointTrainer : IDisposable
     // The schedule is a function of the run's step, so a head that joins mid-run gets the same rate as the rest.
     private void ApplyLearningRate()
     {
-        var factor = LearningRateFactor(Step);
+        var factor = _options.LearningRateFactor(Step);
         var branchGroups = _branches.Values.SelectMany(b => b.Optimizer?.ParamGroups ?? []);
         foreach (var group in _encoderOptimizer.ParamGroups.Concat(_slots.SelectMany(s => s.Optimizer.ParamGroups)).Concat(branchGroups))
         {

@@ -69,7 +69,7 @@ public sealed class TrainCommand
     public int Run(TextWriter output, CancellationToken cancellationToken, RunHooks? hooks = null)
     {
         var settings = HostSettings.Read(_configuration);
-        var watch = _command.Has("watch");
+        var watch = _command.Has("watch") || _command.Verb == "serve";
         var singleTask = _command.Has("single-task");
         if (singleTask && watch)
         {
