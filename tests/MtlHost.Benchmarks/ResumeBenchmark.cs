@@ -87,7 +87,7 @@ public static partial class ResumeBenchmark
             var lost = run.LastLoggedStep - latest;
             var within = lost <= every && torn == 0;
             ok &= within;
-            Console.WriteLine($"  kill {starts}: aimed at step {target} (+{delay} ms), had logged step {run.LastLoggedStep}{(run.LastCheckpointLogged == run.LastLoggedStep ? "" : " (checkpoint write under way)")}; " +
+            Console.WriteLine($"  kill {starts}: aimed at step {target} (+{delay} ms), had logged step {run.LastLoggedStep}{(run.LastLoggedStep % every == 0 && run.LastCheckpointLogged != run.LastLoggedStep ? " (its checkpoint not yet logged)" : "")}; " +
                               $"on disk: {complete.Count} complete checkpoint(s), latest step {latest}, {torn} torn, {staging} staging leftover(s) " +
                               $"{(staging > 0 ? "[killed mid-write] " : "")}-> steps lost {lost} (limit {every}) {(within ? "ok" : "FAIL")}");
             resumedFrom = latest;

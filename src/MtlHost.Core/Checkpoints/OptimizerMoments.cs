@@ -86,6 +86,7 @@ public static class OptimizerMoments
                         state.step = entry.Step;
                         state.exp_avg.copy_(entry.ExpAvg);
                         state.exp_avg_sq.copy_(entry.ExpAvgSq);
+                        EnsureGradient(parameter);
                         restored++;
                     }
                 }
@@ -99,6 +100,22 @@ public static class OptimizerMoments
                 entry.ExpAvg.Dispose();
                 entry.ExpAvgSq.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Gives a parameter that AdamW had stepped a (zero) gradient if it has none. The trainer zeroes gradients
+    /// rather than dropping them, so once a parameter has had a gradient AdamW updates it every step, even in steps
+    /// that do not train it (its moments decay, weight decay applies); a parameter restored without a gradient would
+    /// be skipped until its task is sampled again, and the resumed run would drift from the uninterrupted one.
+    /// </summary>
+    /// <param name="parameter">The parameter.</param>
+    internal static void EnsureGradient(Tensor parameter)
+    {
+        if (parameter.grad is null)
+        {
+            using var zeros = zeros_like(parameter);
+            parameter.grad = zeros;
         }
     }
 

@@ -97,6 +97,7 @@ public sealed class HeadSnapshot : IDisposable
                     state.step = saved.OptimizerStep;
                     state.exp_avg.copy_(saved.ExpAvg);
                     state.exp_avg_sq.copy_(saved.ExpAvgSq!);
+                    OptimizerMoments.EnsureGradient(tensor);
                 }
                 kept.Add(name);
             }

@@ -65,6 +65,31 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void With_every_sample_plugin_a_restart_continues_exactly_even_for_heads_not_trained_right_after_it()
+    {
+        // Six tasks of every kind, one sampled per step: most heads sit out the first steps after the restart, and
+        // AdamW still moves a head that has had a gradient (momentum, weight decay) in steps that do not train it.
+        // The restart must do the same. This caught resumed heads that AdamW skipped until their task came up again.
+        string[] Args(string run) =>
+        [
+            "--encoder", "tiny", "--plugins", RepositoryPaths.SamplePlugins, "--out", _runs.Combine(run), "--seed", "11", "--steps", "60",
+            "--checkpoint-every", "20", "--json",
+        ];
+        var uninterrupted = TrainRun.Of(null, Args("a"));
+        TrainRun.Of(45, Args("b")).ExitCode.ShouldBeNull();
+        var resumed = TrainRun.Of(null, Args("b"));
+
+        resumed.Steps.First().ShouldBe(41);
+        var expected = uninterrupted.Losses.Where(l => int.Parse(l.Key[..4]) > 40).ToList();
+        expected.Select(l => l.Key[5..]).Distinct().Count().ShouldBe(6);
+        resumed.Losses.Keys.ShouldBe(expected.Select(l => l.Key));
+        foreach (var (key, loss) in expected)
+        {
+            resumed.Losses[key].ShouldBe(loss, 1e-6, key);
+        }
+    }
+
+    [Fact]
     public void Only_the_newest_checkpoints_are_kept_and_a_finished_run_only_evaluates_when_restarted()
     {
         var run = TrainRun.Of(null, Args(_runs.Combine("r"), "--steps", "5", "--checkpoint-every", "1", "--keep-checkpoints", "2"));
