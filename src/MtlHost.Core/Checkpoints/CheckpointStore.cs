@@ -58,7 +58,11 @@ public sealed partial class CheckpointStore
         {
             try
             {
-                Directory.Delete(old.Path, recursive: true);
+                // Renamed out of the step-N names first (atomic), then deleted: a crash mid-delete leaves a dot folder
+                // that the next start cleans up, never a half-deleted step-N folder that looks like a torn checkpoint.
+                var doomed = Path.Combine(Root, $".{Path.GetFileName(old.Path)}.deleting-{Environment.ProcessId}");
+                Directory.Move(old.Path, doomed);
+                Directory.Delete(doomed, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -139,7 +143,8 @@ public sealed partial class CheckpointStore
     /// <summary>
     /// Cleans up after <see cref="CheckpointWriter"/> writes into <paramref name="parent"/> that a crash interrupted:
     /// a staging folder (<c>.name.tmp-PID</c>) is deleted; a checkpoint moved aside to be replaced
-    /// (<c>.name.old-PID</c>) is put back when its replacement never arrived, else deleted.
+    /// (<c>.name.old-PID</c>) is put back when its replacement never arrived, else deleted; an old checkpoint
+    /// whose deletion was cut short (<c>.name.deleting-PID</c>) is deleted.
     /// </summary>
     /// <param name="parent">The folder holding checkpoint folders.</param>
     /// <param name="logger">Receives what was cleaned.</param>
@@ -196,6 +201,6 @@ public sealed partial class CheckpointStore
     [GeneratedRegex("^step-(?<step>[0-9]{1,10})$")]
     private static partial Regex StepFolder();
 
-    [GeneratedRegex(@"^\.(?<name>.+)\.(?<kind>tmp|old)-[0-9]+$")]
+    [GeneratedRegex(@"^\.(?<name>.+)\.(?<kind>tmp|old|deleting)-[0-9]+$")]
     private static partial Regex Leftover();
 }
