@@ -140,6 +140,17 @@ public sealed class ResumeTests : IDisposable
         run.Error.ShouldContain("--out");
     }
 
+    [Theory]
+    [InlineData("--keep-checkpoints", "0")]
+    [InlineData("--checkpoint-every", "-1")]
+    public void A_bad_checkpoint_option_exits_2_naming_it(string option, string value)
+    {
+        var run = HostRun.Of(Args(_runs.Combine("o"), option, value));
+
+        run.ExitCode.ShouldBe(2);
+        run.Error.ShouldContain(option);
+    }
+
     [Fact]
     public void A_checkpointed_task_whose_plugin_is_gone_keeps_its_head_and_a_new_task_starts_fresh()
     {
