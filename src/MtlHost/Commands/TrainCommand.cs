@@ -189,7 +189,15 @@ public sealed class TrainCommand
         if (resume is { } from)
         {
             // Before the trainer is built: a branch made from the encoder must copy the trained one.
-            encoder.load(Path.Combine(from.Directory, from.Manifest.Encoder.File));
+            try
+            {
+                encoder.load(Path.Combine(from.Directory, from.Manifest.Encoder.File));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or EndOfStreamException)
+            {
+                throw new UsageException($"checkpoint '{from.Directory}' is complete but its encoder cannot be read: {e.Message} " +
+                                         "Move that folder out of the checkpoints folder to resume from the one before it, or use a new --out.");
+            }
         }
         Freeze(encoder, settings.Training);
         encoder.to(device);
@@ -208,7 +216,15 @@ public sealed class TrainCommand
         var lastCheckpointStep = -1;
         if (resume is { } start)
         {
-            RunResume.Restore(start.Directory, start.Manifest, trainer, archive, selection.Tracker, _logger);
+            try
+            {
+                RunResume.Restore(start.Directory, start.Manifest, trainer, archive, selection.Tracker, _logger);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or EndOfStreamException)
+            {
+                throw new UsageException($"checkpoint '{start.Directory}' is complete but cannot be restored: {e.Message} " +
+                                         "Move that folder out of the checkpoints folder to resume from the one before it, or use a new --out.");
+            }
             lastCheckpointStep = start.Manifest.Step;
             _logger.LogInformation("Resuming from {Checkpoint}: step {Step}/{Steps}, tasks {Tasks}", start.Directory, trainer.Step,
                 settings.Training.Steps, string.Join(", ", trainer.Tasks.Select(t => $"{t.Id} v{t.Descriptor.Version} ({t.StepsTrained} steps)")));

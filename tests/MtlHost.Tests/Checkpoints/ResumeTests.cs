@@ -133,22 +133,39 @@ public sealed class ResumeTests : IDisposable
     {
         TrainRun.Of(null, Args(_runs.Combine("s"), "--steps", "2")).ExitCode.ShouldBe(0);
 
-        var run = HostRun.Of(Args(_runs.Combine("s"), "--steps", "4", option, value));
+        var run = HostRun.Of(["train", .. Args(_runs.Combine("s"), "--steps", "4", option, value)]);
 
         run.ExitCode.ShouldBe(2);
+        run.Error.ShouldContain("cannot resume");
         run.Error.ShouldContain(option);
-        run.Error.ShouldContain("--out");
+        run.Error.ShouldContain("a new --out");
+    }
+
+    [Fact]
+    public void A_complete_checkpoint_whose_contents_are_corrupt_exits_2_naming_it_and_the_way_out()
+    {
+        TrainRun.Of(null, Args(_runs.Combine("c"), "--steps", "2")).ExitCode.ShouldBe(0);
+        // Same length, other bytes: the manifest's file list cannot tell, reading the file must.
+        var moments = _runs.Combine("c", CheckpointStore.FolderName, "step-000000002", "optimizer", "encoder.bin");
+        File.WriteAllBytes(moments, new byte[new FileInfo(moments).Length]);
+
+        var run = HostRun.Of(["train", .. Args(_runs.Combine("c"), "--steps", "4")]);
+
+        run.ExitCode.ShouldBe(2);
+        run.Error.ShouldContain("step-000000002");
+        run.Error.ShouldContain("new --out");
     }
 
     [Theory]
-    [InlineData("--keep-checkpoints", "0")]
-    [InlineData("--checkpoint-every", "-1")]
-    public void A_bad_checkpoint_option_exits_2_naming_it(string option, string value)
+    [InlineData("--keep-checkpoints", "0", "--keep-checkpoints must be at least 1")]
+    [InlineData("--checkpoint-every", "x", "--checkpoint-every")]
+    public void A_bad_checkpoint_option_exits_2_naming_it(string option, string value, string message)
     {
-        var run = HostRun.Of(Args(_runs.Combine("o"), option, value));
+        var run = HostRun.Of(["train", .. Args(_runs.Combine("o"), option, value)]);
 
         run.ExitCode.ShouldBe(2);
-        run.Error.ShouldContain(option);
+        run.Error.ShouldContain(message);
+        run.Error.ShouldNotContain("usage:");
     }
 
     [Fact]
@@ -171,7 +188,7 @@ public sealed class ResumeTests : IDisposable
     }
 
     private string[] Args(string outDirectory, params string[] options) =>
-        ["--encoder", "tiny", "--plugins", _plugins.Path, "--out", outDirectory, "--batch-size", "4", "--max-length", "32", "--seed", "3", "--json", .. options];
+        ["--encoder", "tiny", "--plugins", _plugins.Path, "--out", outDirectory, "--batch-size", "4", "--max-length", "32", "--json", .. options];
 
     private List<string> CheckpointFolders(string run) =>
         Directory.GetDirectories(_runs.Combine(run, CheckpointStore.FolderName)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
