@@ -91,6 +91,21 @@ public sealed class BenchmarkSetup : IDisposable
         }
     }
 
+    /// <summary>The repository's root folder (the one with MtlHost.sln), found upwards from the benchmark's folder.</summary>
+    /// <returns>Its path.</returns>
+    /// <exception cref="InvalidOperationException">Not found.</exception>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "MtlHost.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("MtlHost.sln not found above the benchmark's folder.");
+    }
+
     private static string FindPlugins()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

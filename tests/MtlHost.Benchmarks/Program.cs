@@ -12,6 +12,16 @@ var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordina
 var encoder = Option("--encoder") ?? "tiny";
 Console.WriteLine($"MtlHost benchmarks — {which}, encoder {encoder}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
 
+if (which is "resume")
+{
+    // Drives the real host process, so it needs none of the in-process setup below.
+    var root = BenchmarkSetup.RepositoryRoot();
+    var builtHost = new[] { "Debug", "Release" }.Select(c => Path.Combine(root, "src", "MtlHost", "bin", c, "net10.0", "mtlhost.dll")).FirstOrDefault(File.Exists);
+    return ResumeBenchmark.Run(Option("--host") ?? builtHost ?? throw new InvalidOperationException("mtlhost.dll not found: build src/MtlHost or pass --host PATH."),
+        Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"),
+        int.Parse(Option("--steps") ?? "400", CultureInfo.InvariantCulture), int.Parse(Option("--every") ?? "20", CultureInfo.InvariantCulture),
+        int.Parse(Option("--kills") ?? "5", CultureInfo.InvariantCulture), int.Parse(Option("--seed") ?? "1", CultureInfo.InvariantCulture));
+}
 using var setup = BenchmarkSetup.Load(encoder);
 if (which is "step" or "all")
 {

@@ -1,3 +1,5 @@
+using MtlHost.Core.Training;
+
 namespace MtlHost.Core.Checkpoints;
 
 /// <summary>
@@ -35,6 +37,40 @@ public sealed record CheckpointManifest
 
     /// <summary>The loss weighting and what it has learned, by task id; <see langword="null"/> when not recorded.</summary>
     public WeightingEntry? Weighting { get; init; }
+
+    /// <summary>
+    /// Every file of the checkpoint but the manifest, with its length: a checkpoint is complete only when all
+    /// are there at these lengths. Empty in checkpoints written before the host recorded it.
+    /// </summary>
+    public IReadOnlyList<FileEntry> Files { get; init; } = [];
+
+    /// <summary>
+    /// What a run needs beyond the weights to continue from this checkpoint exactly (optimizer state, batch
+    /// order positions, counters, model selection); <see langword="null"/> in checkpoints that hold only a model.
+    /// </summary>
+    public TrainingEntry? Training { get; init; }
+
+    /// <summary>One file of the checkpoint.</summary>
+    /// <param name="Path">Relative to the checkpoint folder, '/'-separated.</param>
+    /// <param name="Length">Its length in bytes.</param>
+    public sealed record FileEntry(string Path, long Length);
+
+    /// <summary>The training state of a resumable checkpoint.</summary>
+    /// <param name="Settings">
+    /// The run's settings that a resumed run must share (option name, as on the command line, to value): a
+    /// different encoder, seed, sharing or weighting cannot continue these weights and this state.
+    /// </param>
+    /// <param name="OptimizerFolder">Folder of the AdamW state files, relative to the checkpoint.</param>
+    /// <param name="Tasks">Each task's progress by task id, live and removed ones.</param>
+    /// <param name="Selection">Where model selection stood (best score, its step, patience used).</param>
+    public sealed record TrainingEntry(IReadOnlyDictionary<string, string> Settings, string OptimizerFolder,
+        IReadOnlyDictionary<string, TaskProgress> Tasks, SelectionEntry Selection);
+
+    /// <summary>Model selection's state.</summary>
+    /// <param name="Best">Best selection score so far; negative infinity before the first.</param>
+    /// <param name="BestStep">Its step; -1 before the first.</param>
+    /// <param name="EvaluationsSinceBest">Evaluations since the best one.</param>
+    public sealed record SelectionEntry(double Best, int BestStep, int EvaluationsSinceBest);
 
     /// <summary>A loss weighting's learned state.</summary>
     /// <param name="Name">The weighting's name.</param>

@@ -15,7 +15,16 @@ namespace MtlHost.Core.Checkpoints;
 public static class CheckpointWriter
 {
     /// <summary>Options for the manifest's JSON.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    /// <remarks>Named floating-point literals are allowed: a smoothed loss is NaN before a task's first step, a best score -Infinity before the first evaluation.</remarks>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Folder of the optimizer state inside a resumable checkpoint.</summary>
+    public const string OptimizerFolder = "optimizer";
 
     /// <summary>Manifest state of a task whose plugin was removed during the run; its head is still saved.</summary>
     public const string RemovedState = "Removed";
@@ -34,10 +43,14 @@ public static class CheckpointWriter
     /// </param>
     /// <param name="branches">Task-specific encoder parts (sharing strategies other than hard), saved as <c>branches/&lt;name&gt;.bin</c>.</param>
     /// <param name="weighting">The run's loss weighting, whose learned per-task state (task weights, loss history) is saved in the manifest.</param>
+    /// <param name="training">
+    /// The run's training state, making the checkpoint resumable (optimizer state, batch positions, counters, model
+    /// selection); <see langword="null"/> writes the model only.
+    /// </param>
     /// <returns>The manifest written.</returns>
     public static CheckpointManifest Write(string directory, string encoderName, BertEncoder encoder, IEnumerable<TaskRuntime> tasks, int step,
         TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null, IEnumerable<HeadSnapshot>? removed = null,
-        IEnumerable<EncoderBranch>? branches = null, ILossWeighting? weighting = null)
+        IEnumerable<EncoderBranch>? branches = null, ILossWeighting? weighting = null, CheckpointTrainingState? training = null)
     {
         var final = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(final)!;
@@ -48,6 +61,7 @@ public static class CheckpointWriter
             Directory.Delete(staging, recursive: true);
         }
         Directory.CreateDirectory(Path.Combine(staging, "heads"));
+        var removedHeads = (removed ?? []).ToList();
 
         encoder.save(Path.Combine(staging, "encoder.bin"));
         var entries = new List<CheckpointManifest.TaskEntry>();
@@ -61,7 +75,7 @@ public static class CheckpointWriter
         }
 
         var live = entries.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var head in (removed ?? []).Where(h => !live.Contains(h.TaskId)).OrderBy(h => h.TaskId, StringComparer.Ordinal))
+        foreach (var head in removedHeads.Where(h => !live.Contains(h.TaskId)).OrderBy(h => h.TaskId, StringComparer.Ordinal))
         {
             var headFile = Path.Combine("heads", head.TaskId + ".bin");
             head.Save(Path.Combine(staging, headFile));
@@ -79,6 +93,24 @@ public static class CheckpointWriter
             branchEntries.Add(new CheckpointManifest.BranchEntry(branch.BranchName, branch.StrategyName, branchFile.Replace('\\', '/'), branch.ParameterCount));
         }
 
+        CheckpointManifest.TrainingEntry? trainingEntry = null;
+        if (training is not null)
+        {
+            var optimizerFolder = Path.Combine(staging, OptimizerFolder);
+            training.Trainer.SaveOptimizerState(optimizerFolder);
+            var progress = training.Trainer.Tasks.ToDictionary(t => t.Id, t => t.Progress(), StringComparer.Ordinal);
+            foreach (var head in removedHeads.Where(h => !progress.ContainsKey(h.TaskId)))
+            {
+                head.SaveMoments(Path.Combine(optimizerFolder, "heads", head.TaskId + ".bin"));
+                progress[head.TaskId] = new TaskProgress(head.StepsTrained, 0, double.NaN, double.NaN, double.NaN, 0, 0, 0, 0, null);
+            }
+            trainingEntry = new CheckpointManifest.TrainingEntry(training.Settings, OptimizerFolder,
+                new SortedDictionary<string, TaskProgress>(progress, StringComparer.Ordinal), training.Selection);
+        }
+        var files = Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories)
+            .Select(f => new CheckpointManifest.FileEntry(Path.GetRelativePath(staging, f).Replace('\\', '/'), new FileInfo(f).Length))
+            .OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+
         var config = encoder.Config;
         var manifest = new CheckpointManifest
         {
@@ -91,6 +123,8 @@ public static class CheckpointWriter
             Sharing = options.Sharing,
             Branches = branchEntries,
             Weighting = weighting is null ? null : new CheckpointManifest.WeightingEntry(weighting.Name, weighting.GetState()),
+            Files = files,
+            Training = trainingEntry,
         };
         File.WriteAllText(Path.Combine(staging, "manifest.json"), JsonSerializer.Serialize(manifest, JsonOptions));
 

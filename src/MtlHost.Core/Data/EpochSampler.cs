@@ -7,7 +7,8 @@ namespace MtlHost.Core.Data;
 public sealed class EpochSampler
 {
     private readonly int _count;
-    private readonly Random _random;
+    private readonly int _seed;
+    private Random _random;
     private int[] _order;
     private int _position;
 
@@ -21,12 +22,36 @@ public sealed class EpochSampler
             throw new ArgumentOutOfRangeException(nameof(count), "A task needs at least one training example.");
         }
         _count = count;
+        _seed = seed;
         _random = new Random(seed);
         _order = Shuffled();
     }
 
     /// <summary>Completed passes over the data.</summary>
     public int Epoch { get; private set; }
+
+    /// <summary>Indices of the current epoch handed out so far.</summary>
+    public int Position => _position;
+
+    /// <summary>
+    /// Puts the sampler where an identically seeded one stood after <paramref name="epoch"/> completed passes and
+    /// <paramref name="position"/> indices of the next: the shuffles are replayed from the seed, so a resumed run
+    /// draws exactly the batches an uninterrupted one would.
+    /// </summary>
+    /// <param name="epoch">Completed passes.</param>
+    /// <param name="position">Indices of the current pass already handed out; clamped to the data size.</param>
+    public void Restore(int epoch, int position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        _random = new Random(_seed);
+        _order = Shuffled();
+        for (var i = 0; i < epoch; i++)
+        {
+            _order = Shuffled();
+        }
+        Epoch = epoch;
+        _position = Math.Clamp(position, 0, _count);
+    }
 
     /// <summary>The next batch of indices; a batch never spans two epochs.</summary>
     /// <param name="batchSize">Wanted batch size.</param>

@@ -35,6 +35,18 @@ public sealed class BestScoreTracker
     /// <summary>Whether patience has run out.</summary>
     public bool ShouldStop => Patience > 0 && EvaluationsSinceBest >= Patience;
 
+    /// <summary>Puts the tracker back where a checkpointed run left it, so that the best and the patience count carry on.</summary>
+    /// <param name="best">The best score.</param>
+    /// <param name="bestStep">Its step; -1 when there was none.</param>
+    /// <param name="evaluationsSinceBest">Evaluations since.</param>
+    public void Restore(double best, int bestStep, int evaluationsSinceBest)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(evaluationsSinceBest);
+        Best = best;
+        BestStep = bestStep;
+        EvaluationsSinceBest = evaluationsSinceBest;
+    }
+
     /// <summary>Records an evaluation's score.</summary>
     /// <param name="step">The step it was taken at.</param>
     /// <param name="score">The selection score; a non-finite score never counts as better.</param>

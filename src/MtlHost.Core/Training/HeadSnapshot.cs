@@ -1,4 +1,5 @@
 using MtlHost.Abstractions;
+using MtlHost.Core.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,7 +45,7 @@ public sealed class HeadSnapshot : IDisposable
     /// <returns>The snapshot.</returns>
     public static HeadSnapshot Take(TaskRuntime runtime, AdamW? optimizer)
     {
-        var moments = optimizer is null ? new Dictionary<IntPtr, AdamW.State>() : StatesByParameter(optimizer);
+        var moments = optimizer is null ? new Dictionary<IntPtr, AdamW.State>() : OptimizerMoments.StatesByParameter(optimizer);
         var tensors = new Dictionary<string, HeadTensorState>(StringComparer.Ordinal);
         using (no_grad())
         {
@@ -76,7 +77,7 @@ public sealed class HeadSnapshot : IDisposable
     /// <returns>Which tensors were kept, reset and dropped.</returns>
     public HeadTransferReport RestoreInto(TaskHead head, AdamW? optimizer)
     {
-        var moments = optimizer is null ? new Dictionary<IntPtr, AdamW.State>() : StatesByParameter(optimizer);
+        var moments = optimizer is null ? new Dictionary<IntPtr, AdamW.State>() : OptimizerMoments.StatesByParameter(optimizer);
         var kept = new List<string>();
         var reset = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -96,6 +97,7 @@ public sealed class HeadSnapshot : IDisposable
                     state.step = saved.OptimizerStep;
                     state.exp_avg.copy_(saved.ExpAvg);
                     state.exp_avg_sq.copy_(saved.ExpAvgSq!);
+                    OptimizerMoments.EnsureGradient(tensor);
                 }
                 kept.Add(name);
             }
@@ -133,17 +135,78 @@ public sealed class HeadSnapshot : IDisposable
         _tensors.Clear();
     }
 
-    // AdamW keeps one state per parameter, in parameter-group order; its state_dict() lists them in that order.
-    private static Dictionary<IntPtr, AdamW.State> StatesByParameter(AdamW optimizer)
+    /// <summary>
+    /// Saves the AdamW moments of the head's trained tensors (<see cref="HeadTensorState.OptimizerStep"/> above 0)
+    /// in the format of <see cref="OptimizerMoments"/>, so that <see cref="Load"/> restores them.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    public void SaveMoments(string path)
     {
-        var states = optimizer.state_dict().State;
-        var parameters = optimizer.ParamGroups.Cast<ParamGroup>().SelectMany(g => g.Parameters).ToList();
-        var map = new Dictionary<IntPtr, AdamW.State>();
-        for (var i = 0; i < parameters.Count && i < states.Count; i++)
+        var trained = _tensors.Where(t => t.Value.ExpAvg is not null).ToList();
+        using var stream = File.Create(path);
+        using var writer = new BinaryWriter(stream);
+        writer.Write(OptimizerMoments.FileMagic);
+        writer.Write(trained.Count);
+        foreach (var (name, state) in trained)
         {
-            map[parameters[i].Handle] = (AdamW.State)states[i];
+            writer.Write(name);
+            writer.Write(state.OptimizerStep);
+            state.ExpAvg!.Save(writer);
+            state.ExpAvgSq!.Save(writer);
         }
-        return map;
+    }
+
+    /// <summary>
+    /// Reads a head saved in a checkpoint: its values (TorchSharp's module format, as <see cref="Save"/> and
+    /// <c>Module.save</c> write) and, when there is a moments file, its optimizer state.
+    /// </summary>
+    /// <param name="valuesPath">The head's weights file.</param>
+    /// <param name="momentsPath">Its <see cref="OptimizerMoments"/> file, or <see langword="null"/>.</param>
+    /// <param name="descriptor">The task's descriptor as the checkpoint recorded it.</param>
+    /// <param name="source">The plugin version the head came from.</param>
+    /// <param name="stepsTrained">Steps that had trained it.</param>
+    /// <returns>The snapshot; the caller owns it.</returns>
+    /// <exception cref="InvalidDataException">A file is not in the expected format.</exception>
+    public static HeadSnapshot Load(string valuesPath, string? momentsPath, TaskDescriptor descriptor, TaskSource source, int stepsTrained)
+    {
+        var moments = momentsPath is null ? [] : OptimizerMoments.Read(momentsPath);
+        var tensors = new Dictionary<string, HeadTensorState>(StringComparer.Ordinal);
+        using (var stream = File.OpenRead(valuesPath))
+        using (var reader = new BinaryReader(stream))
+        {
+            var count = ReadLeb128(reader);
+            for (long i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                var value = TensorExtensionMethods.Load(reader).DetachFromDisposeScope();
+                tensors[name] = moments.Remove(name, out var m)
+                    ? new HeadTensorState(value, m.Step, m.ExpAvg, m.ExpAvgSq)
+                    : new HeadTensorState(value, 0, null, null);
+            }
+        }
+        // Moments of no tensor of the head: nothing can use them.
+        foreach (var unused in moments.Values)
+        {
+            unused.ExpAvg.Dispose();
+            unused.ExpAvgSq.Dispose();
+        }
+        return new HeadSnapshot(descriptor, source, stepsTrained, tensors);
+    }
+
+    private static long ReadLeb128(BinaryReader reader)
+    {
+        long value = 0;
+        var shift = 0;
+        while (true)
+        {
+            var b = reader.ReadByte();
+            value |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+            shift += 7;
+        }
     }
 
     private static void WriteLeb128(BinaryWriter writer, long value)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
@@ -129,9 +130,13 @@ public sealed class JointTrainer : IDisposable
     /// <summary>The branch of a task, made from the shared encoder the first time the task's branch is needed.</summary>
     /// <param name="taskId">The task.</param>
     /// <returns>Its branch.</returns>
-    public EncoderBranch BranchOf(string taskId)
+    public EncoderBranch BranchOf(string taskId) => BranchNamed(_branchOf(taskId));
+
+    /// <summary>A branch by its name (a task id or a task group), made from the shared encoder the first time it is needed.</summary>
+    /// <param name="name">The branch name.</param>
+    /// <returns>The branch.</returns>
+    public EncoderBranch BranchNamed(string name)
     {
-        var name = _branchOf(taskId);
         if (!_branches.TryGetValue(name, out var slot))
         {
             var branch = _sharing.CreateBranch(name, _encoder);
@@ -270,6 +275,14 @@ public sealed class JointTrainer : IDisposable
         // Seeded by the run's seed and the step alone: the draw does not depend on what ran before,
         // so a resumed run or a task that joins mid-run changes nothing else.
         var random = new Random(unchecked(_options.Seed * 1_000_003 + Step));
+        // Dropout draws from torch's global generator; reseeding it from (seed, step) makes every step's masks a
+        // function of the step alone, so a run resumed from a checkpoint needs no generator state to continue exactly.
+        var torchSeed = unchecked((long)_options.Seed * 1_000_003 + Step) ^ 0x5DEECE66DL;
+        manual_seed(torchSeed);
+        if (_device.type == DeviceType.CUDA)
+        {
+            cuda.manual_seed_all(torchSeed);
+        }
         var chosen = _sampler.Next(live.Select(t => t.Train.Count).ToList(), Step, _options.Steps, random);
         var learningRate = _encoderOptimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
@@ -404,6 +417,82 @@ public sealed class JointTrainer : IDisposable
         return report;
     }
 
+    /// <summary>
+    /// Continues a run from a checkpoint taken after <paramref name="step"/> steps: the step counter and with it
+    /// the learning-rate schedule and the seeds of task sampling and dropout.
+    /// </summary>
+    /// <param name="step">Steps the checkpointed run had taken.</param>
+    public void ResumeAt(int step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        Step = step;
+        ApplyLearningRate();
+    }
+
+    /// <summary>
+    /// Writes the AdamW state of the encoder, of every head in the run and of every branch under
+    /// <paramref name="directory"/>: <c>encoder.bin</c>, <c>heads/&lt;task&gt;.bin</c>, <c>branches/&lt;name&gt;.bin</c>.
+    /// </summary>
+    /// <param name="directory">The folder (created).</param>
+    /// <returns>The files written, relative to <paramref name="directory"/>, '/'-separated.</returns>
+    public IReadOnlyList<string> SaveOptimizerState(string directory)
+    {
+        var files = new List<string>();
+        Directory.CreateDirectory(Path.Combine(directory, "heads"));
+        OptimizerMoments.Save(Path.Combine(directory, "encoder.bin"), _encoderOptimizer, EncoderParameters());
+        files.Add("encoder.bin");
+        foreach (var slot in _slots)
+        {
+            var file = $"heads/{slot.Runtime.Id}.bin";
+            OptimizerMoments.Save(Path.Combine(directory, file), slot.Optimizer,
+                slot.Runtime.Head.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
+            files.Add(file);
+        }
+        foreach (var (name, branch) in _branches.Where(b => b.Value.Optimizer is not null))
+        {
+            Directory.CreateDirectory(Path.Combine(directory, "branches"));
+            var file = $"branches/{name}.bin";
+            OptimizerMoments.Save(Path.Combine(directory, file), branch.Optimizer!,
+                branch.Branch.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
+            files.Add(file);
+        }
+        return files;
+    }
+
+    /// <summary>Restores the encoder's AdamW state from a file written by <see cref="SaveOptimizerState"/>.</summary>
+    /// <param name="path">The <c>encoder.bin</c> moments file.</param>
+    /// <returns>How many parameters got their state back.</returns>
+    public int RestoreEncoderOptimizer(string path) => OptimizerMoments.Restore(path, _encoderOptimizer, EncoderParameters());
+
+    /// <summary>Restores a branch's weights and, when given, its AdamW state; the branch is made if no task in the run has needed it yet.</summary>
+    /// <param name="name">The branch name.</param>
+    /// <param name="weightsPath">The branch's weights file.</param>
+    /// <param name="momentsPath">Its moments file, or <see langword="null"/>.</param>
+    public void RestoreBranch(string name, string weightsPath, string? momentsPath)
+    {
+        var branch = BranchNamed(name);
+        branch.load(weightsPath);
+        var optimizer = _branches[name].Optimizer;
+        if (momentsPath is not null && optimizer is not null)
+        {
+            OptimizerMoments.Restore(momentsPath, optimizer, branch.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
+        }
+    }
+
+    /// <summary>
+    /// Copies a saved head into a task of the run: every tensor whose name and shape match, with its
+    /// optimizer state, as hot reload does for a new version of a task.
+    /// </summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="snapshot">The saved head.</param>
+    /// <returns>Which tensors were restored and which start fresh.</returns>
+    /// <exception cref="KeyNotFoundException">The task is not in the run.</exception>
+    public HeadTransferReport RestoreHead(string taskId, HeadSnapshot snapshot)
+    {
+        var slot = _slots.FirstOrDefault(s => s.Runtime.Id == taskId) ?? throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
+        return snapshot.RestoreInto(slot.Runtime.Head, slot.Optimizer);
+    }
+
     /// <summary>Takes a task out of the run with its head's optimizer, leaving both intact.</summary>
     /// <param name="taskId">The task.</param>
     /// <returns>The task and its optimizer; the caller owns them.</returns>
@@ -495,6 +584,10 @@ public sealed class JointTrainer : IDisposable
         };
         return optim.AdamW(groups, learningRate);
     }
+
+    // The parameters of the encoder's optimizer, with their names.
+    private IEnumerable<(string Name, Tensor Parameter)> EncoderParameters() =>
+        _encoder.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, (Tensor)p.parameter));
 
     // Clipping sees the encoder, every live head in task-id order, and the branches, as one optimizer would.
     private void RefreshParameters() =>

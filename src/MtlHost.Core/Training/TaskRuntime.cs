@@ -97,6 +97,30 @@ public sealed class TaskRuntime : IDisposable
     /// <summary>Completed passes over the training data.</summary>
     public int Epoch => _batches.Epoch;
 
+    /// <summary>Indices of the current pass over the training data already trained on.</summary>
+    public int EpochPosition => _batches.Position;
+
+    /// <summary>
+    /// Puts the task's training state back as a checkpoint recorded it — counters, smoothed loss, batch order
+    /// position — so that a resumed run goes on as if it had never stopped.
+    /// </summary>
+    /// <param name="progress">The recorded state.</param>
+    public void RestoreProgress(TaskProgress progress)
+    {
+        StepsTrained = progress.StepsTrained;
+        ExamplesSeen = progress.ExamplesSeen;
+        SmoothedLoss = progress.SmoothedLoss;
+        LastLoss = progress.LastLoss;
+        LossWeight = progress.LossWeight;
+        ConsecutiveNonFiniteLosses = progress.ConsecutiveNonFiniteLosses;
+        _batches.Restore(progress.Epoch, progress.EpochPosition);
+    }
+
+    /// <summary>The task's training state, for a checkpoint.</summary>
+    /// <returns>The state now.</returns>
+    public TaskProgress Progress() => new(StepsTrained, ExamplesSeen, SmoothedLoss, LastLoss, LossWeight, ConsecutiveNonFiniteLosses,
+        Epoch, EpochPosition, Train.Count, QuarantineReason);
+
     /// <summary>Builds the next training batch on <paramref name="device"/>.</summary>
     /// <param name="batchSize">Examples per batch.</param>
     /// <param name="padId">Id of [PAD].</param>

@@ -79,6 +79,15 @@ public sealed record TrainingOptions
     /// </summary>
     public int Patience { get; init; }
 
+    /// <summary>
+    /// Write a resumable checkpoint to <c>&lt;out&gt;/checkpoints</c> every this many steps; 0 writes one only when
+    /// the run ends (or on demand). A restart with the same run folder resumes from the latest.
+    /// </summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>How many of the newest periodic checkpoints to keep (the best and the final model are kept apart).</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
     /// <summary>Consecutive non-finite losses after which a task is taken out of the run.</summary>
     public int MaxNonFiniteLosses { get; init; } = 3;
 
@@ -121,6 +130,8 @@ public sealed record TrainingOptions
         if (EvalEvery < 0) return "--eval-every must be 0 or more.";
         if (EvalBatchSize < 1) return "--eval-batch-size must be at least 1.";
         if (Patience < 0) return "--patience must be 0 or more.";
+        if (CheckpointEvery < 0) return "--checkpoint-every must be 0 or more (0 writes a checkpoint only at the end of the run).";
+        if (KeepCheckpoints < 1) return "--keep-checkpoints must be at least 1: resuming needs the latest checkpoint.";
         if (Patience > 0 && EvalEvery == 0) return "--patience counts evaluations: give --eval-every N too.";
         return null;
     }

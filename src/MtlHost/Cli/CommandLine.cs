@@ -33,7 +33,9 @@ public static class CommandLine
         new("freeze-layers", "Training:FreezeLayers", OptionKind.Count, "freeze the embeddings and the bottom N encoder layers"),
         new("freeze-encoder", "Training:FreezeEncoder", OptionKind.Flag, "freeze the whole encoder; only the heads learn"),
         new("eval-every", "Training:EvalEvery", OptionKind.Count, "evaluate every N steps (default: at the end only)"),
-        new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>)"),
+        new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>); a run folder with checkpoints resumes"),
+        new("checkpoint-every", "Training:CheckpointEvery", OptionKind.Count, "write a resumable checkpoint every N steps to <out>/checkpoints (default 0: at the end only)"),
+        new("keep-checkpoints", "Training:KeepCheckpoints", OptionKind.Count, "how many of the newest checkpoints to keep (default 3)"),
         new("seed", "Training:Seed", OptionKind.Integer, "seed for initialisation, data order and sampling"),
         new("sampler", "Training:Sampler", OptionKind.Choice, "which task(s) a step trains (default proportional; all-tasks for gradient-based weightings)", SamplerCatalog.Names),
         new("temperature", "Sampling:Temperature", OptionKind.Number, "T of the temperature sampler, p ∝ n^(1/T) (default 2)"),
@@ -90,7 +92,7 @@ public static class CommandLine
                           [--sampler uniform|proportional|temperature|annealed|all-tasks] [--temperature T]
                           [--weighting ew|uw|dwa|rlw|famo|gradnorm|pcgrad|mgda|cagrad]
                           [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N] [--task-groups GROUPS]
-                          [--single-task] [--baselines FILE] [--patience N]
+                          [--single-task] [--baselines FILE] [--patience N] [--checkpoint-every N] [--keep-checkpoints K]
           mtlhost serve   [every train option but --single-task] [--urls URL]
                           # trains until stopped (or --steps N), hot-reloads, dashboard and API on http://127.0.0.1:5080
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]

@@ -175,9 +175,31 @@ public sealed class TrainCommand
         IReadOnlyList<RunSummary.Refusal> refused, torch.Device device, int padId, List<TaskRuntime> trained, CancellationToken cancellationToken,
         RunHooks? hooks = null)
     {
+        // A run folder that holds a checkpoint resumes from its latest complete one.
+        var store = new CheckpointStore(outDirectory, settings.Training.KeepCheckpoints, _logger);
+        var resumeSettings = RunResume.SettingsToMatch(settings);
+        var resume = store.FindLatest();
+        if (resume is { } found)
+        {
+            RunResume.CheckSettings(found.Directory, found.Manifest, resumeSettings);
+        }
+
         _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
         torch.manual_seed(settings.Training.Seed);
         using var encoder = EncoderCatalog.Create(settings.Encoder, settings.Training.Seed, settings.Training.AttentionDropout);
+        if (resume is { } from)
+        {
+            // Before the trainer is built: a branch made from the encoder must copy the trained one.
+            try
+            {
+                encoder.load(Path.Combine(from.Directory, from.Manifest.Encoder.File));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or EndOfStreamException)
+            {
+                throw new UsageException($"checkpoint '{from.Directory}' is complete but its encoder cannot be read: {e.Message} " +
+                                         "Move that folder out of the checkpoints folder to resume from the one before it, or use a new --out.");
+            }
+        }
         Freeze(encoder, settings.Training);
         encoder.to(device);
         var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
@@ -194,13 +216,32 @@ public sealed class TrainCommand
             trainer.Branches.Sum(b => b.ParameterCount), trainer.Branches.Count);
 
         var selection = new ModelSelection(settings.Baselines, settings.Training.Patience);
+        // Heads of tasks that left the run: the hot-reload coordinator's, or, without --watch, those of checkpointed tasks absent now.
+        using var ownArchive = new HeadArchive();
+        var archive = hotReload?.Archive ?? ownArchive;
+        var lastCheckpointStep = -1;
+        if (resume is { } start)
+        {
+            try
+            {
+                RunResume.Restore(start.Directory, start.Manifest, trainer, archive, selection.Tracker, _logger);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or EndOfStreamException)
+            {
+                throw new UsageException($"checkpoint '{start.Directory}' is complete but cannot be restored: {e.Message} " +
+                                         "Move that folder out of the checkpoints folder to resume from the one before it, or use a new --out.");
+            }
+            lastCheckpointStep = start.Manifest.Step;
+            _logger.LogInformation("Resuming from {Checkpoint}: step {Step}/{Steps}, tasks {Tasks}", start.Directory, trainer.Step,
+                settings.Training.Steps, string.Join(", ", trainer.Tasks.Select(t => $"{t.Id} v{t.Descriptor.Version} ({t.StepsTrained} steps)")));
+        }
         var best = Path.Combine(outDirectory, "best");
         bool AfterEvaluation(int step, IReadOnlyList<TaskScores> scores)
         {
             if (selection.Observe(step, scores))
             {
                 CheckpointWriter.Write(best, settings.Encoder, encoder, trainer.Tasks, step, settings.Training,
-                    scores.ToDictionary(s => s.TaskId), hotReload?.Archive.Heads, trainer.Branches, trainer.Weighting);
+                    scores.ToDictionary(s => s.TaskId), archive.Heads, trainer.Branches, trainer.Weighting);
                 _logger.LogInformation("Step {Step}: best {Measure} so far, {Score:F4}; wrote {Checkpoint}", step, selection.Measure,
                     selection.Tracker.Best, best);
             }
@@ -208,11 +249,16 @@ public sealed class TrainCommand
         }
 
         var checkpoint = Path.Combine(outDirectory, "checkpoint");
+        // A resumable checkpoint of the run as it is now, in <out>/checkpoints/step-N; the oldest beyond --keep-checkpoints go.
         string WriteCheckpoint()
         {
-            CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, trainer.Step, settings.Training, null, hotReload?.Archive.Heads,
-                trainer.Branches, trainer.Weighting);
-            return checkpoint;
+            var state = new CheckpointTrainingState(trainer, resumeSettings, new CheckpointManifest.SelectionEntry(selection.Tracker.Best,
+                selection.Tracker.BestStep, selection.Tracker.EvaluationsSinceBest));
+            var folder = store.Write(trainer.Step, directory => CheckpointWriter.Write(directory, settings.Encoder, encoder, trainer.Tasks, trainer.Step,
+                settings.Training, null, archive.Heads, trainer.Branches, trainer.Weighting, state));
+            lastCheckpointStep = trainer.Step;
+            _logger.LogInformation("Step {Step}: wrote checkpoint {Checkpoint}", trainer.Step, folder);
+            return folder;
         }
 
         TrainingReport report;
@@ -227,10 +273,23 @@ public sealed class TrainCommand
             hooks?.Started?.Invoke(new TrainingRunContext(trainer, hotReload, outDirectory, WriteCheckpoint));
             void BetweenSteps()
             {
+                // First, so that a plugin change that goes wrong cannot cost the steps since the last checkpoint.
+                var every = settings.Training.CheckpointEvery;
+                if (every > 0 && trainer.Step > 0 && trainer.Step % every == 0 && trainer.Step != lastCheckpointStep)
+                {
+                    WriteCheckpoint();
+                }
                 hotReload?.ApplyPendingChanges();
                 hooks?.BetweenSteps?.Invoke();
             }
-            report = trainer.Train(BetweenSteps, AfterEvaluation, cancellationToken);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (trainer.Step >= settings.Training.Steps || selection.Tracker.ShouldStop)
+            {
+                // The checkpointed run had finished (step budget, or early stop): evaluate and summarise only.
+                _logger.LogInformation("The run in {Out} had already finished at step {Step}; evaluating only", outDirectory, trainer.Step);
+                stop.Cancel();
+            }
+            report = trainer.Train(BetweenSteps, AfterEvaluation, stop.Token);
         }
         catch (InvalidOperationException e)
         {
@@ -242,8 +301,14 @@ public sealed class TrainCommand
             trained.AddRange(trainer.Tasks);
         }
 
+        if (trainer.Step != lastCheckpointStep)
+        {
+            WriteCheckpoint();
+        }
+        // <out>/checkpoint stays the run's final model (what eval, predict and the summary point to); the resumable
+        // state is in <out>/checkpoints.
         var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
-        CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads,
+        CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, archive.Heads,
             trainer.Branches, trainer.Weighting);
         var summary = RunSummary.From(settings.Encoder, settings.Device, report, checkpoint, refused) with
         {

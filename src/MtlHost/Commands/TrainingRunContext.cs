@@ -7,5 +7,9 @@ namespace MtlHost.Commands;
 /// <param name="Trainer">The trainer; its events report every step and evaluation.</param>
 /// <param name="HotReload">The plugin folder watcher with --watch (and in the worker service), else <see langword="null"/>.</param>
 /// <param name="OutDirectory">The run folder.</param>
-/// <param name="WriteCheckpoint">Writes a checkpoint of the run now; call it only on the training thread. Returns its folder.</param>
+/// <param name="WriteCheckpoint">
+/// Writes a resumable checkpoint of the run now to <c>&lt;out&gt;/checkpoints/step-N</c> (the newest <c>--keep-checkpoints</c>
+/// are kept); call it only on the training thread. Returns its folder. The run also writes one at its end, unless this
+/// step's is already written.
+/// </param>
 public sealed record TrainingRunContext(JointTrainer Trainer, HotReloadCoordinator? HotReload, string OutDirectory, Func<string> WriteCheckpoint);

@@ -19,12 +19,14 @@ public sealed class ServeHost : IAsyncDisposable
 {
     /// <summary>
     /// What serve does unless configured otherwise (every other configuration layer overrides these): train until stopped,
-    /// and evaluate every 100 steps so the dashboard has metric curves.
+    /// evaluate every 100 steps so the dashboard has metric curves, and write a resumable checkpoint every 200 steps so a
+    /// crash loses at most that much (a graceful stop writes one anyway).
     /// </summary>
     public static IReadOnlyDictionary<string, string?> Defaults { get; } = new Dictionary<string, string?>
     {
         ["Training:Continuous"] = "true",
         ["Training:EvalEvery"] = "100",
+        ["Training:CheckpointEvery"] = "200",
     };
 
     private readonly WebApplication _app;

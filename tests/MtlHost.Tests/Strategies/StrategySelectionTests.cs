@@ -32,7 +32,8 @@ public sealed class StrategySelectionTests : IDisposable
     {
         foreach (var weighting in WeightingCatalog.Names)
         {
-            var run = Train("--steps", "4", "--weighting", weighting.ToUpperInvariant());
+            // A run folder of its own each: the same --out would resume the previous weighting's run (and refuse another weighting).
+            var run = TrainIn(_run.Combine(weighting), "--steps", "4", "--weighting", weighting.ToUpperInvariant());
 
             run.ExitCode.ShouldBe(0, $"{weighting}: {run.Error}");
             run.Json.GetProperty("weighting").GetString().ShouldBe(weighting);
@@ -45,7 +46,7 @@ public sealed class StrategySelectionTests : IDisposable
                 task.GetProperty("state").GetString().ShouldBe("Training", weighting);
                 double.IsFinite(task.GetProperty("validation").GetProperty("loss").GetDouble()).ShouldBeTrue(weighting);
             }
-            using var manifest = JsonDocument.Parse(File.ReadAllText(_run.Combine("checkpoint", "manifest.json")));
+            using var manifest = JsonDocument.Parse(File.ReadAllText(_run.Combine(weighting, "checkpoint", "manifest.json")));
             var saved = manifest.RootElement.GetProperty("weighting");
             saved.GetProperty("name").GetString().ShouldBe(weighting);
             if (weighting == "uw")
@@ -149,6 +150,8 @@ public sealed class StrategySelectionTests : IDisposable
 
     private static IEnumerable<JsonElement> Tasks(HostRun run) => run.Json.GetProperty("tasks").EnumerateArray();
 
-    private HostRun Train(params string[] extra) =>
-        HostRun.Of(["train", "--encoder", "tiny", "--plugins", _plugins.Path, "--json", "--out", _run.Path, .. extra]);
+    private HostRun Train(params string[] extra) => TrainIn(_run.Path, extra);
+
+    private HostRun TrainIn(string outDirectory, params string[] extra) =>
+        HostRun.Of(["train", "--encoder", "tiny", "--plugins", _plugins.Path, "--json", "--out", outDirectory, .. extra]);
 }
