@@ -14,4 +14,7 @@ public sealed class RunHooks
     /// point to pause, write a checkpoint or take a task out.
     /// </summary>
     public Action? BetweenSteps { get; init; }
+
+    /// <summary>Called on the training thread after every resumable checkpoint (periodic, requested or final), with its folder and step.</summary>
+    public Action<string, int>? CheckpointWritten { get; init; }
 }

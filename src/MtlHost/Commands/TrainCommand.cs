@@ -233,7 +233,7 @@ public sealed class TrainCommand
             }
             lastCheckpointStep = start.Manifest.Step;
             _logger.LogInformation("Resuming from {Checkpoint}: step {Step}/{Steps}, tasks {Tasks}", start.Directory, trainer.Step,
-                settings.Training.Steps, string.Join(", ", trainer.Tasks.Select(t => $"{t.Id} v{t.Descriptor.Version} ({t.StepsTrained} steps)")));
+                settings.Training.Continuous ? "∞" : settings.Training.Steps, string.Join(", ", trainer.Tasks.Select(t => $"{t.Id} v{t.Descriptor.Version} ({t.StepsTrained} steps)")));
         }
         var best = Path.Combine(outDirectory, "best");
         bool AfterEvaluation(int step, IReadOnlyList<TaskScores> scores)
@@ -258,6 +258,7 @@ public sealed class TrainCommand
                 settings.Training, null, archive.Heads, trainer.Branches, trainer.Weighting, state));
             lastCheckpointStep = trainer.Step;
             _logger.LogInformation("Step {Step}: wrote checkpoint {Checkpoint}", trainer.Step, folder);
+            hooks?.CheckpointWritten?.Invoke(folder, trainer.Step);
             return folder;
         }
 
@@ -283,7 +284,7 @@ public sealed class TrainCommand
                 hooks?.BetweenSteps?.Invoke();
             }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            if (trainer.Step >= settings.Training.Steps || selection.Tracker.ShouldStop)
+            if ((!settings.Training.Continuous && trainer.Step >= settings.Training.Steps) || selection.Tracker.ShouldStop)
             {
                 // The checkpointed run had finished (step budget, or early stop): evaluate and summarise only.
                 _logger.LogInformation("The run in {Out} had already finished at step {Step}; evaluating only", outDirectory, trainer.Step);

@@ -87,6 +87,7 @@ public sealed class TrainingControl
             _monitor.Started(run, totalSteps);
         },
         BetweenSteps = () => BetweenSteps(stopping),
+        CheckpointWritten = (path, step) => _monitor.CheckpointWritten(path, step),
     };
 
     /// <summary>Notes that the run ended: requests still waiting, and any made from now on, fail with <see cref="RunNotActiveException"/>.</summary>

@@ -166,6 +166,26 @@ public sealed class ServeEndpointTests
         File.Exists(Path.Combine(summary.GetProperty("checkpoint").GetString()!, "manifest.json")).ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task A_restart_with_the_same_run_folder_resumes_from_the_latest_checkpoint_and_trains_on()
+    {
+        await using var first = await ServeRun.StartAsync(TwoPlugins, true, "--checkpoint-every", "5");
+        // The periodic checkpoints show on the status as they are written, not only the ones asked for.
+        var before = await first.WaitForStatus(s => s.GetProperty("lastCheckpoint").ValueKind == JsonValueKind.Object &&
+                                                    s.GetProperty("lastCheckpoint").GetProperty("step").GetInt32() >= 10, "a periodic checkpoint at step 10");
+        before.GetProperty("lastCheckpoint").GetProperty("path").GetString()!.ShouldContain(Path.Combine("checkpoints", "step-"));
+
+        await using var second = await first.RestartAsync();
+
+        first.ExitCode.ShouldBe(0);
+        var stoppedAt = JsonDocument.Parse(File.ReadAllText(Path.Combine(first.OutDirectory, "summary.json"))).RootElement.GetProperty("steps").GetInt32();
+        // Continuous training has no step budget: the resumed run must go on training, not take the checkpoint for a finished run.
+        var resumed = await second.WaitForStatus(s => s.GetProperty("step").GetInt32() > stoppedAt + 5, $"steps beyond {stoppedAt} after the restart");
+        resumed.GetProperty("state").GetString().ShouldBe("Training");
+        resumed.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("id").GetString() == "spam").GetProperty("stepsTrained").GetInt32()
+            .ShouldBeGreaterThan(0);
+    }
+
     [Theory]
     [InlineData(new[] { "--urls", "ftp://127.0.0.1:21" }, "--urls (Serve:Urls) 'ftp://127.0.0.1:21' is not a URL to listen on")]
     [InlineData(new[] { "--urls", "127.0.0.1" }, "--urls (Serve:Urls) '127.0.0.1' is not a URL to listen on")]

@@ -17,11 +17,14 @@ public sealed class ServeRun : IAsyncDisposable
     public const string Token = "serve-tests-token-0123456789";
 
     private readonly ServeHost _host;
+    private readonly string[] _extra;
     private bool _stopped;
+    private bool _foldersHandedOn;
 
-    private ServeRun(ServeHost host, TemporaryDirectory plugins, TemporaryDirectory folder)
+    private ServeRun(ServeHost host, TemporaryDirectory plugins, TemporaryDirectory folder, string[] extra)
     {
         _host = host;
+        _extra = extra;
         Plugins = plugins;
         Folder = folder;
         Client = new HttpClient { BaseAddress = new Uri(host.Urls[0]), Timeout = TimeSpan.FromMinutes(2) };
@@ -58,6 +61,23 @@ public sealed class ServeRun : IAsyncDisposable
             pluginsFolder.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, plugin));
         }
         var folder = new TemporaryDirectory();
+        return await StartAsync(pluginsFolder, folder, withToken, extra);
+    }
+
+    /// <summary>
+    /// Stops this service gracefully and starts it again over the same plugins and run folder, as a restart of the
+    /// process does; the new run owns the folders from then on.
+    /// </summary>
+    /// <returns>The restarted service.</returns>
+    public async Task<ServeRun> RestartAsync()
+    {
+        await StopAsync();
+        _foldersHandedOn = true;
+        return await StartAsync(Plugins, Folder, withToken: true, _extra);
+    }
+
+    private static async Task<ServeRun> StartAsync(TemporaryDirectory pluginsFolder, TemporaryDirectory folder, bool withToken, string[] extra)
+    {
         var settings = folder.Combine("settings.json");
         File.WriteAllText(settings, JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -69,7 +89,7 @@ public sealed class ServeRun : IAsyncDisposable
             "--urls", "http://127.0.0.1:0", "--batch-size", "8", "--max-length", "32", "--eval-every", "10", .. extra]);
         var host = ServeHost.Create(command, TextWriter.Null, TextWriter.Null);
         await host.StartAsync();
-        return new ServeRun(host, pluginsFolder, folder);
+        return new ServeRun(host, pluginsFolder, folder, extra);
     }
 
     /// <summary>A request with the bearer token (or <paramref name="token"/>).</summary>
@@ -137,7 +157,10 @@ public sealed class ServeRun : IAsyncDisposable
         await StopAsync();
         await _host.DisposeAsync();
         Client.Dispose();
-        Plugins.Dispose();
-        Folder.Dispose();
+        if (!_foldersHandedOn)
+        {
+            Plugins.Dispose();
+            Folder.Dispose();
+        }
     }
 }
