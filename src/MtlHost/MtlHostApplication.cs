@@ -33,10 +33,16 @@ public static class MtlHostApplication
                 // compare only reads files: no configuration, logging or services to build.
                 return CompareCommand.Run(command, output);
             }
+            if (command.Verb == "export")
+            {
+                // export only reads the checkpoint's files: no plugins, configuration or services.
+                return ExportCommand.Run(command, output);
+            }
             using var host = HostFactory.Build(command);
             return command.Verb switch
             {
                 "train" => host.Services.GetRequiredService<TrainCommand>().Run(output, cancellationToken),
+                "predict" => host.Services.GetRequiredService<PredictCommand>().Run(output),
                 _ => host.Services.GetRequiredService<PluginsCommand>().Run(output),
             };
         }

@@ -62,6 +62,7 @@ public static class HostFactory
         builder.Services.AddSingleton(command);
         builder.Services.AddSingleton<TrainCommand>();
         builder.Services.AddSingleton<PluginsCommand>();
+        builder.Services.AddSingleton<PredictCommand>();
 
         return builder.Build();
     }

@@ -422,15 +422,16 @@ public sealed class MultiTaskPredictor : IDisposable
         {
             throw new CheckpointException(
                 $"Task '{entry.Id}' needs plugin '{entry.Plugin}' ({entry.PluginAssembly}, SHA-256 {entry.PluginSha256}), which is not in the plugins folder " +
-                $"'{Path.GetFullPath(pluginsDirectory)}'. Pass --plugins with the folder the checkpoint was trained with, or rebuild the plugin from the same source.");
+                $"'{Path.GetFullPath(pluginsDirectory)}'. Pass --plugins with the folder the checkpoint was trained with, or rebuild the plugin from the same source at the same commit.");
         }
         var sha = Sha256Of(candidate.AssemblyPath);
         if (sha != entry.PluginSha256)
         {
             throw new CheckpointException(
                 $"Task '{entry.Id}': plugin file '{candidate.AssemblyPath}' has SHA-256 {sha}, but the checkpoint was trained with SHA-256 {entry.PluginSha256}. " +
-                "The plugin changed since the checkpoint was written, so its head may not fit. Use the checkpoint's plugins (the DLL it was trained with), " +
-                "rebuild the plugin from the same source, or train a new checkpoint.");
+                "The plugin changed since the checkpoint was written, so its head may not fit. Use the checkpoint's plugins (the DLL it was trained with, " +
+                "--plugins DIR), rebuild the plugin from the same source at the same commit (builds embed the commit id, so a new commit changes the hash), " +
+                "or train a new checkpoint.");
         }
         // A copy: training in the same process may overwrite the plugin folder while the predictor still serves.
         var copy = shadow.Copy(candidate);
