@@ -80,7 +80,7 @@ public sealed class ExportTests(InferenceCheckpoint checkpoint)
     }
 
     [Fact]
-    public void The_python_sample_reads_every_tensor_with_the_values_of_the_checkpoint()
+    public async Task The_python_sample_reads_every_tensor_with_the_values_of_the_checkpoint()
     {
         var python = FindPython();
         if (python is null)
@@ -96,12 +96,13 @@ public sealed class ExportTests(InferenceCheckpoint checkpoint)
             RedirectStandardError = true,
         };
         using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        process.ExitCode.ShouldBe(0, error.Result);
+        var reading = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        var output = await reading;
+        await process.WaitForExitAsync();
+        process.ExitCode.ShouldBe(0, error);
 
-        var sums = output.Result.Split('\n').Where(l => l.StartsWith("tensor ", StringComparison.Ordinal)).Select(l => l.Split(' '))
+        var sums = output.Split('\n').Where(l => l.StartsWith("tensor ", StringComparison.Ordinal)).Select(l => l.Split(' '))
             .ToDictionary(p => $"{p[1]}:{p[2]}", p => double.Parse(p[5]["sum=".Length..], CultureInfo.InvariantCulture));
         var files = Directory.GetFiles(export, "*.safetensors", SearchOption.AllDirectories);
         var count = 0;
@@ -115,7 +116,7 @@ public sealed class ExportTests(InferenceCheckpoint checkpoint)
             }
         }
         sums.Count.ShouldBe(count);
-        output.Result.ShouldContain("task supersense-tagging TokenClassification");
+        output.ShouldContain("task supersense-tagging TokenClassification");
     }
 
     [Fact]
