@@ -39,7 +39,7 @@ if (which is "weighting")
 if (which is "inference")
 {
     InferenceBenchmark.Run(setup, int.Parse(Option("--batches") ?? (encoder == "tiny" ? "24" : "6"), CultureInfo.InvariantCulture),
-        int.Parse(Option("--batch-size") ?? "16", CultureInfo.InvariantCulture));
+        int.Parse(Option("--batch-size") ?? "16", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "5", CultureInfo.InvariantCulture));
 }
 if (which is "memory" or "all")
 {
