@@ -14,8 +14,8 @@ namespace MtlHost.Inference;
 
 /// <summary>
 /// Predicts every task of a checkpoint at once: the shared encoder runs once per batch of inputs and every head reads
-/// its output. Loads only the plugin DLLs the checkpoint's manifest names, and only when their SHA-256 is the one the
-/// checkpoint was trained with.
+/// its output (with <c>--sharing top-layers</c> or <c>adapters</c>, once per encoder branch). Loads only the plugin
+/// DLLs the checkpoint's manifest names, and only when their SHA-256 is the one the checkpoint was trained with.
 /// </summary>
 /// <remarks>
 /// Runs on the CPU, in evaluation mode, without gradients. Calls are serialised by a lock; for many concurrent callers
@@ -32,6 +32,7 @@ public sealed class MultiTaskPredictor : IDisposable
     private readonly List<LoadedPlugin> _plugins;
     private readonly PluginShadowCopier _shadow;
     private readonly BertWordPieceTokenizer _tokenizer;
+    private List<EncoderBranch> _branches = [];
     private bool _disposed;
 
     private MultiTaskPredictor(string checkpointDirectory, CheckpointManifest manifest, BertEncoder encoder, List<LoadedHead> heads,
@@ -77,7 +78,7 @@ public sealed class MultiTaskPredictor : IDisposable
     /// <param name="logger">Receives what was loaded and what was skipped.</param>
     /// <returns>The predictor.</returns>
     /// <exception cref="CheckpointException">
-    /// The checkpoint is missing or malformed, it uses a sharing strategy other than hard sharing, or the plugin of a
+    /// The checkpoint is missing or malformed, a task's encoder branch cannot be told (named task groups), or the plugin of a
     /// task that was training is missing, changed (another SHA-256) or refused.
     /// </exception>
     public static MultiTaskPredictor Load(string checkpointDirectory, string pluginsDirectory, ILogger? logger = null)
@@ -87,15 +88,17 @@ public sealed class MultiTaskPredictor : IDisposable
         logger ??= NullLogger.Instance;
         var directory = Path.GetFullPath(checkpointDirectory);
         var manifest = CheckpointReader.ReadManifest(directory);
-        if (!string.Equals(manifest.Sharing, HardSharing.StrategyName, StringComparison.OrdinalIgnoreCase))
-        {
-            // Non-hard checkpoints record neither the strategy's options nor the task groups, so branches cannot be rebuilt faithfully.
-            throw new CheckpointException(
-                $"Checkpoint '{directory}' was trained with --sharing {manifest.Sharing}; prediction supports hard sharing only " +
-                "in this version. Train with --sharing hard (the default) to predict from the checkpoint.");
-        }
-
         var encoder = LoadEncoder(directory, manifest);
+        Dictionary<string, EncoderBranch> branches;
+        try
+        {
+            branches = LoadBranches(directory, manifest, encoder);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
         var config = encoder.Config;
         var headOptions = new HeadOptions(config.HiddenSize, config.HiddenDropout);
         var heads = new List<LoadedHead>();
@@ -115,7 +118,8 @@ public sealed class MultiTaskPredictor : IDisposable
                     plugins.Add(plugin);
                     foreach (var entry in entries)
                     {
-                        heads.Add(LoadHead(directory, entry, plugin, headOptions));
+                        var branch = BranchOf(entry, manifest, branches);
+                        heads.Add(LoadHead(directory, entry, plugin, headOptions) with { Branch = branch });
                     }
                 }
                 catch (CheckpointException e)
@@ -144,14 +148,24 @@ public sealed class MultiTaskPredictor : IDisposable
                 plugin.Dispose();
             }
             shadow.Dispose();
+            foreach (var branch in branches.Values)
+            {
+                branch.Dispose();
+            }
             encoder.Dispose();
             throw;
         }
 
+        // Branches no loaded task uses (their tasks' plugins are gone) are freed now.
+        foreach (var unused in branches.Values.Where(b => heads.All(h => !ReferenceEquals(h.Branch, b))).ToList())
+        {
+            branches.Remove(unused.BranchName);
+            unused.Dispose();
+        }
         heads.Sort((a, b) => string.CompareOrdinal(a.Task.Id, b.Task.Id));
         logger.LogInformation("Loaded checkpoint {Checkpoint} (step {Step}, encoder {Encoder}) with tasks {Tasks}", directory, manifest.Step,
             manifest.Encoder.Name, string.Join(", ", heads.Select(h => h.Task.Id)));
-        return new MultiTaskPredictor(directory, manifest, encoder, heads, plugins, shadow, unavailable);
+        return new MultiTaskPredictor(directory, manifest, encoder, heads, plugins, shadow, unavailable) { _branches = [.. branches.Values] };
     }
 
     /// <summary>Predicts a batch of inputs: one encoder pass for all of them and all tasks, then every head.</summary>
@@ -196,6 +210,11 @@ public sealed class MultiTaskPredictor : IDisposable
                 head.Head.Dispose();
             }
             _heads.Clear();
+            foreach (var branch in _branches)
+            {
+                branch.Dispose();
+            }
+            _branches.Clear();
             _encoder.Dispose();
             foreach (var plugin in _plugins)
             {
@@ -300,27 +319,47 @@ public sealed class MultiTaskPredictor : IDisposable
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             var (ids, types, mask) = Collate(rows);
-            var hidden = _encoder.forward(ids, types, mask);
-            foreach (var head in heads)
+            int[] RowOf(LoadedHead head) => head.Task.Kind switch
             {
-                var rowOf = head.Task.Kind switch
-                {
-                    TaskKind.TokenClassification => wordRow,
-                    TaskKind.PairClassification => pairRow,
-                    _ => textRow,
-                };
-                var members = Enumerable.Range(0, inputs.Count).Where(i => rowOf[i] >= 0).ToArray();
-                if (members.Length == 0)
+                TaskKind.TokenClassification => wordRow,
+                TaskKind.PairClassification => pairRow,
+                _ => textRow,
+            };
+            // With hard sharing there is one group and so one encoder pass; other strategies need a pass per branch.
+            foreach (var group in heads.GroupBy(h => h.Branch))
+            {
+                var needed = group.SelectMany(h => RowOf(h).Where(r => r >= 0)).Distinct().Order().ToArray();
+                if (needed.Length == 0)
                 {
                     continue;
                 }
-                var index = tensor(members.Select(i => (long)rowOf[i]).ToArray());
-                var outputs = RunHead(head, hidden.index_select(0, index), mask.index_select(0, index));
-                var decoded = PredictionDecoder.Decode(head.Descriptor, outputs,
-                    head.Task.Kind == TaskKind.TokenClassification ? members.Select(i => alignments[i]!).ToArray() : null);
-                for (var m = 0; m < members.Length; m++)
+                var position = new Dictionary<int, int>();
+                for (var p = 0; p < needed.Length; p++)
                 {
-                    perInput[members[m]].Add(decoded[m]);
+                    position[needed[p]] = p;
+                }
+                var (groupIds, groupTypes, groupMask) = needed.Length == rows.Count
+                    ? (ids, types, mask)
+                    : Select(needed, ids, types, mask);
+                var hidden = group.Key is null
+                    ? _encoder.forward(groupIds, groupTypes, groupMask)
+                    : group.Key.Encode(_encoder, groupIds, groupTypes, groupMask).Hidden;
+                foreach (var head in group)
+                {
+                    var rowOf = RowOf(head);
+                    var members = Enumerable.Range(0, inputs.Count).Where(i => rowOf[i] >= 0).ToArray();
+                    if (members.Length == 0)
+                    {
+                        continue;
+                    }
+                    var index = tensor(members.Select(i => (long)position[rowOf[i]]).ToArray());
+                    var outputs = RunHead(head, hidden.index_select(0, index), groupMask.index_select(0, index));
+                    var decoded = PredictionDecoder.Decode(head.Descriptor, outputs,
+                        head.Task.Kind == TaskKind.TokenClassification ? members.Select(i => alignments[i]!).ToArray() : null);
+                    for (var m = 0; m < members.Length; m++)
+                    {
+                        perInput[members[m]].Add(decoded[m]);
+                    }
                 }
             }
         }
@@ -347,6 +386,12 @@ public sealed class MultiTaskPredictor : IDisposable
         {
             throw new InvalidOperationException($"The head of task '{head.Task.Id}' failed: {e.GetType().Name}: {e.Message}", e);
         }
+    }
+
+    private static (Tensor Ids, Tensor Types, Tensor Mask) Select(int[] rows, Tensor ids, Tensor types, Tensor mask)
+    {
+        var index = tensor(rows.Select(r => (long)r).ToArray());
+        return (ids.index_select(0, index), types.index_select(0, index), mask.index_select(0, index));
     }
 
     private (Tensor Ids, Tensor Types, Tensor Mask) Collate(List<EncodedInput> rows)
@@ -396,6 +441,104 @@ public sealed class MultiTaskPredictor : IDisposable
         }
         encoder.eval();
         return encoder;
+    }
+
+    // The manifest names each branch and its strategy but not the strategy's options: they are read back from the
+    // branch's own tensors (top-layers: the lowest copied layer is k; adapters: the bottleneck width).
+    private static Dictionary<string, EncoderBranch> LoadBranches(string directory, CheckpointManifest manifest, BertEncoder encoder)
+    {
+        var branches = new Dictionary<string, EncoderBranch>(StringComparer.Ordinal);
+        if (string.Equals(manifest.Sharing, HardSharing.StrategyName, StringComparison.OrdinalIgnoreCase))
+        {
+            return branches;
+        }
+        try
+        {
+            foreach (var entry in manifest.Branches)
+            {
+                var path = CheckpointReader.RequireFile(directory, entry.File, $"weights of encoder branch '{entry.Name}'");
+                var tensors = ReadBranchTensors(path);
+                SharingOptions options;
+                switch (entry.Strategy)
+                {
+                    case TopLayerSharing.StrategyName:
+                    {
+                        var layers = tensors.Select(t => t.Name.Split('.')).Where(p => p.Length > 2 && p[0] == "layer" && int.TryParse(p[1], out _))
+                            .Select(p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                        if (layers.Count == 0)
+                        {
+                            throw new CheckpointException($"Encoder branch '{entry.Name}' ('{path}') holds no copied layer; the checkpoint is damaged.");
+                        }
+                        options = new SharingOptions(SharedLayers: layers.Min());
+                        break;
+                    }
+                    case AdapterSharing.StrategyName:
+                    {
+                        var down = tensors.FirstOrDefault(t => t.Name.EndsWith("down.weight", StringComparison.Ordinal) && t.Shape.Count == 2)
+                                   ?? throw new CheckpointException($"Encoder branch '{entry.Name}' ('{path}') holds no adapter; the checkpoint is damaged.");
+                        options = new SharingOptions(AdapterSize: (int)down.Shape[0]);
+                        break;
+                    }
+                    default:
+                        throw new CheckpointException($"Encoder branch '{entry.Name}' was made by sharing strategy '{entry.Strategy}', which this host " +
+                                                      $"cannot rebuild; it knows {string.Join(", ", SharingCatalog.Names)}.");
+                }
+                var branch = SharingCatalog.Create(entry.Strategy, options).CreateBranch(entry.Name, encoder);
+                branches[entry.Name] = branch;
+                try
+                {
+                    branch.load(path);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+                {
+                    throw new CheckpointException($"Encoder branch '{entry.Name}' ('{path}') does not fit a {entry.Strategy} branch of this encoder ({e.Message}).", e);
+                }
+                branch.eval();
+            }
+            return branches;
+        }
+        catch
+        {
+            foreach (var branch in branches.Values)
+            {
+                branch.Dispose();
+            }
+            throw;
+        }
+    }
+
+    private static IReadOnlyList<MtlHost.Core.Export.StoredTensor> ReadBranchTensors(string path)
+    {
+        try
+        {
+            return MtlHost.Core.Export.TorchSharpStateFile.Read(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException($"'{path}' cannot be read ({e.Message}); the checkpoint is damaged, write it again with a training run.", e);
+        }
+    }
+
+    // A task's branch is named after the task, or after its task group; an unnamed group is named after its tasks joined by '+'.
+    private static EncoderBranch? BranchOf(CheckpointManifest.TaskEntry task, CheckpointManifest manifest, Dictionary<string, EncoderBranch> branches)
+    {
+        if (string.Equals(manifest.Sharing, HardSharing.StrategyName, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        if (branches.TryGetValue(task.Id, out var own))
+        {
+            return own;
+        }
+        var group = branches.Values.Where(b => b.BranchName.Split('+').Contains(task.Id, StringComparer.Ordinal)).ToList();
+        if (group.Count == 1)
+        {
+            return group[0];
+        }
+        throw new CheckpointException(
+            $"Task '{task.Id}': the checkpoint was trained with --sharing {manifest.Sharing} and has no encoder branch named after the task " +
+            $"(branches: {string.Join(", ", branches.Keys)}). Its manifest does not record which task group a task was in, so named groups " +
+            "(--task-groups \"name: a, b\") cannot be matched; train with unnamed groups (\"a, b\") or without groups to predict from it.");
     }
 
     private static IReadOnlyList<PluginCandidate> Discover(string pluginsDirectory)
@@ -476,5 +619,9 @@ public sealed class MultiTaskPredictor : IDisposable
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    internal sealed record LoadedHead(PredictorTask Task, TaskDescriptor Descriptor, TaskHead Head);
+    internal sealed record LoadedHead(PredictorTask Task, TaskDescriptor Descriptor, TaskHead Head)
+    {
+        /// <summary>The task's encoder branch; <see langword="null"/> with hard sharing.</summary>
+        public EncoderBranch? Branch { get; init; }
+    }
 }
