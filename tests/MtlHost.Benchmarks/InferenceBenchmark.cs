@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
 using MtlHost.Abstractions;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Inference;
@@ -37,8 +39,9 @@ public static class InferenceBenchmark
     private static void Measure(BenchmarkSetup setup, string[] taskIds, IReadOnlyList<string> texts, int batchSize, int rounds)
     {
         using var folder = new TemporaryFolder();
-        var checkpoint = WriteCheckpoint(setup, taskIds, folder.Path);
-        using var predictor = MultiTaskPredictor.Load(checkpoint, setup.PluginsDirectory);
+        var plugins = Path.Combine(folder.Path, "plugins");
+        var checkpoint = WriteCheckpoint(setup, taskIds, folder.Path, plugins);
+        using var predictor = MultiTaskPredictor.Load(checkpoint, plugins);
         var batches = texts.Chunk(batchSize).Select(c => c.Select(t => new PredictionInput(t)).ToList()).ToList();
 
         void Multi()
@@ -80,7 +83,9 @@ public static class InferenceBenchmark
         Console.WriteLine($"    speed-up {Median(ratios):F2}x, median of rounds {string.Join(" ", ratios.Select(r => r.ToString("F2")))} (ideal {k}x, target >= {0.9 * k:F1}x)");
     }
 
-    private static string WriteCheckpoint(BenchmarkSetup setup, string[] taskIds, string folder)
+    // The checkpoint names a snapshot of the plugins, so that a rebuild of artifacts/plugins while the benchmark
+    // runs (a new commit changes every plugin's hash) cannot make the predictor refuse them.
+    private static string WriteCheckpoint(BenchmarkSetup setup, string[] taskIds, string folder, string plugins)
     {
         var options = new TrainingOptions { Steps = 1, BatchSize = 16, LogEvery = 0, Seed = 42 };
         var runtimes = setup.CreateRuntimes(options, taskIds);
@@ -88,7 +93,19 @@ public static class InferenceBenchmark
         {
             using var encoder = setup.CreateEncoder(42);
             var path = Path.Combine(folder, "checkpoint");
-            CheckpointWriter.Write(path, setup.EncoderName, encoder, runtimes, 0, options);
+            var manifest = CheckpointWriter.Write(path, setup.EncoderName, encoder, runtimes, 0, options);
+            foreach (var runtime in runtimes)
+            {
+                MtlHost.Plugins.PluginFolderCopy.Copy(runtime.Source.PluginDirectory, Path.Combine(plugins, runtime.Source.PluginName));
+            }
+            manifest = manifest with
+            {
+                Tasks = manifest.Tasks.Select(t => t with
+                {
+                    PluginSha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(plugins, t.Plugin, t.PluginAssembly)))),
+                }).ToList(),
+            };
+            File.WriteAllText(Path.Combine(path, "manifest.json"), JsonSerializer.Serialize(manifest, CheckpointWriter.JsonOptions));
             return path;
         }
         finally

@@ -112,20 +112,28 @@ public sealed class MultiTaskPredictor : IDisposable
             foreach (var group in manifest.Tasks.GroupBy(t => (t.Plugin, t.PluginAssembly, t.PluginSha256)))
             {
                 var entries = group.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
+                LoadedPlugin? plugin = null;
+                var groupHeads = new List<LoadedHead>();
                 try
                 {
-                    var plugin = LoadPlugin(entries[0], candidates, pluginsDirectory, loader, shadow);
-                    plugins.Add(plugin);
+                    plugin = LoadPlugin(entries[0], candidates, pluginsDirectory, loader, shadow);
                     foreach (var entry in entries)
                     {
                         var branch = BranchOf(entry, manifest, branches);
-                        heads.Add(LoadHead(directory, entry, plugin, headOptions) with { Branch = branch });
+                        groupHeads.Add(LoadHead(directory, entry, plugin, headOptions) with { Branch = branch });
                     }
+                    plugins.Add(plugin);
+                    heads.AddRange(groupHeads);
                 }
                 catch (CheckpointException e)
                 {
-                    var training = entries.FirstOrDefault(t => t.State == PredictorTask.TrainingState);
-                    if (training is not null)
+                    // A plugin's tasks are loaded together or not at all, so no task is both predicted and unavailable.
+                    foreach (var head in groupHeads)
+                    {
+                        head.Head.Dispose();
+                    }
+                    plugin?.Dispose();
+                    if (entries.Any(t => t.State == PredictorTask.TrainingState))
                     {
                         throw;
                     }
