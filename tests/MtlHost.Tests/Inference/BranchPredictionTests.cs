@@ -45,6 +45,15 @@ public sealed class BranchPredictionTests(InferenceCheckpoint checkpoint)
             responses[i].Tasks.Select(t => t.TaskId).ShouldBe(["spam", "wordclass"]);
             responses[i].Tasks[0].Scores["spam"].ShouldBe(spam, 1e-5);
         }
+
+        // Export carries the branches too, under the branch module's own names.
+        var export = Path.Combine(checkpoint.NewFolder(), "export");
+        HostRun.Of("export", "--checkpoint", Path.Combine(run, "checkpoint"), "--out", export).ExitCode.ShouldBe(0);
+        using var description = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(export, "mtlhost-export.json")));
+        var branches = description.RootElement.GetProperty("branches").EnumerateArray().ToList();
+        branches.Select(b => b.GetProperty("name").GetString()).ShouldBe(["spam", "wordclass"]);
+        branches[0].GetProperty("tensors").EnumerateObject().Select(t => t.Name).ShouldContain("layer.1.attention.self.query.weight");
+        File.Exists(Path.Combine(export, "branches", "spam.safetensors")).ShouldBeTrue();
     }
 
     [Fact]

@@ -128,6 +128,15 @@ public sealed class ExportTests(InferenceCheckpoint checkpoint)
         run.Error.ShouldContain("does not exist");
     }
 
+    [Fact]
+    public void Export_without_out_exits_2_naming_the_option()
+    {
+        var run = HostRun.Of("export", "--checkpoint", checkpoint.Checkpoint);
+
+        run.ExitCode.ShouldBe(2);
+        run.Error.ShouldContain("--out DIR is required");
+    }
+
     private string Export()
     {
         var folder = Path.Combine(checkpoint.NewFolder(), "export");
