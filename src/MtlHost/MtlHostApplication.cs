@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Hosting;
+using MtlHost.Worker;
 
 namespace MtlHost;
 
@@ -38,6 +39,10 @@ public static class MtlHostApplication
                 // export only reads the checkpoint's files: no plugins, configuration or services.
                 return ExportCommand.Run(command, output);
             }
+            if (command.Verb == "serve")
+            {
+                return Serve(command, output, error, cancellationToken);
+            }
             using var host = HostFactory.Build(command);
             return command.Verb switch
             {
@@ -56,6 +61,20 @@ public static class MtlHostApplication
             error.WriteLine($"mtlhost: the run failed: {e.GetType().Name}: {e.Message}");
             error.WriteLine(e.StackTrace);
             return RunFailed;
+        }
+    }
+
+    // The web host handles SIGTERM and Ctrl-C itself (and systemd's stop); the token stops it too.
+    private static int Serve(ParsedCommand command, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var serve = ServeHost.Create(command, output, error);
+        try
+        {
+            return serve.Run(cancellationToken);
+        }
+        finally
+        {
+            serve.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 }

@@ -1,13 +1,18 @@
+using System.Runtime.InteropServices;
 using MtlHost;
 
 using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+
+// The first Ctrl-C or SIGTERM (docker stop, systemd, kill) finishes the current step, evaluates and saves;
+// a second one ends the process at once.
+void Stop(PosixSignalContext context)
 {
-    // The first Ctrl-C finishes the current step, evaluates and saves; a second one ends the process.
     if (!cancellation.IsCancellationRequested)
     {
-        e.Cancel = true;
+        context.Cancel = true;
         cancellation.Cancel();
     }
-};
+}
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 return MtlHostApplication.Run(args, Console.Out, Console.Error, cancellation.Token);

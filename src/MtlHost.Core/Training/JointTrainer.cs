@@ -99,6 +99,12 @@ public sealed class JointTrainer : IDisposable
     /// <summary>Steps taken so far.</summary>
     public int Step { get; private set; }
 
+    /// <summary>Raised on the training thread after every step.</summary>
+    public event Action<TrainingStepRecord>? StepCompleted;
+
+    /// <summary>Raised on the training thread after every evaluation, with the step and the scores.</summary>
+    public event Action<int, IReadOnlyList<TaskScores>>? Evaluated;
+
     /// <summary>The tasks in the run, in id order.</summary>
     public IReadOnlyList<TaskRuntime> Tasks => _slots.Select(s => s.Runtime).ToList();
 
@@ -187,7 +193,7 @@ public sealed class JointTrainer : IDisposable
         var clock = new Stopwatch();
         var logClock = Stopwatch.StartNew();
         var logStep = Step;
-        while (Step < _options.Steps && !cancellationToken.IsCancellationRequested)
+        while ((_options.Continuous || Step < _options.Steps) && !cancellationToken.IsCancellationRequested)
         {
             betweenSteps?.Invoke();
             clock.Start();
@@ -197,14 +203,14 @@ public sealed class JointTrainer : IDisposable
             if (_options.LogEvery > 0 && Step % _options.LogEvery == 0)
             {
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
-                _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Steps, rate,
+                _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Continuous ? "∞" : _options.Steps, rate,
                     _encoderOptimizer.ParamGroups.First().LearningRate,
                     string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}" +
                                                         (_weighting is EqualWeighting ? "" : $" (w {t.Runtime.LossWeight:F2})"))));
                 logClock.Restart();
                 logStep = Step;
             }
-            if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && Step < _options.Steps)
+            if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && (_options.Continuous || Step < _options.Steps))
             {
                 var scores = Evaluate();
                 if (afterEvaluation?.Invoke(Step, scores) == true)
@@ -238,6 +244,7 @@ public sealed class JointTrainer : IDisposable
             }
         }
         _history.Add((Step, scores));
+        Evaluated?.Invoke(Step, scores);
         foreach (var score in scores)
         {
             _logger.LogInformation("eval step {Step} {Task}: loss {Loss:F4} {Primary} {Score:F4} (trivial baseline {Baseline:F4})",
@@ -264,17 +271,22 @@ public sealed class JointTrainer : IDisposable
         // so a resumed run or a task that joins mid-run changes nothing else.
         var random = new Random(unchecked(_options.Seed * 1_000_003 + Step));
         var chosen = _sampler.Next(live.Select(t => t.Train.Count).ToList(), Step, _options.Steps, random);
-        TrainStep(chosen.Select(i => live[i]).ToList(), random);
+        var learningRate = _encoderOptimizer.ParamGroups.First().LearningRate;
+        var clock = Stopwatch.StartNew();
+        var records = TrainStep(chosen.Select(i => live[i]).ToList(), random);
+        StepCompleted?.Invoke(new TrainingStepRecord(Step, _options.Steps, clock.Elapsed.TotalSeconds, learningRate, records));
     }
 
-    private void TrainStep(IReadOnlyList<TaskRuntime> tasks, Random random)
+    private List<TaskStepRecord> TrainStep(IReadOnlyList<TaskRuntime> tasks, Random random)
     {
+        var records = new List<TaskStepRecord>(tasks.Count);
         using var scope = NewDisposeScope();
         ZeroGradients();
         var trained = new List<TaskRuntime>(tasks.Count);
         var losses = new List<Tensor>(tasks.Count);
         var lossValues = new List<double>(tasks.Count);
         var representations = new List<Tensor>(tasks.Count);
+        var batchSizes = new List<int>(tasks.Count);
         foreach (var task in tasks)
         {
             try
@@ -291,6 +303,7 @@ public sealed class JointTrainer : IDisposable
                     losses.Add(loss);
                     lossValues.Add(value);
                     representations.Add(encoded.Shared);
+                    batchSizes.Add((int)batch.Size);
                 }
                 else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
                 {
@@ -313,6 +326,7 @@ public sealed class JointTrainer : IDisposable
                 for (var i = 0; i < trained.Count; i++)
                 {
                     trained[i].LossWeight = weights[i];
+                    records.Add(new TaskStepRecord(trained[i].Id, lossValues[i], weights[i], batchSizes[i]));
                 }
                 if (_options.GradientClipNorm > 0)
                 {
@@ -349,6 +363,7 @@ public sealed class JointTrainer : IDisposable
                     }
                 }
                 ZeroGradients();
+                records.Clear();
                 if (culprits == 0)
                 {
                     // Every task's own backward pass works, so the fault is the weighting's: host code, not a plugin to quarantine.
@@ -358,6 +373,7 @@ public sealed class JointTrainer : IDisposable
         }
         Step++;
         ApplyLearningRate();
+        return records;
     }
 
     private void Quarantine(TaskRuntime task, string reason)
@@ -368,17 +384,6 @@ public sealed class JointTrainer : IDisposable
     }
 
     private static bool IsPluginFault(Exception e) => e is not (OutOfMemoryException or OperationCanceledException);
-
-    private double LearningRateFactor(int step)
-    {
-        var total = Math.Max(1, _options.Steps);
-        var warmup = (int)Math.Round(_options.WarmupFraction * total);
-        if (step < warmup)
-        {
-            return (step + 1.0) / (warmup + 1.0);
-        }
-        return Math.Max(0.0, (total - step) / (double)Math.Max(1, total - warmup));
-    }
 
     /// <summary>Adds a task to the run; it is sampled from the next step on, at the run's current learning-rate factor.</summary>
     /// <param name="task">The task, its head on the training device.</param>
@@ -513,7 +518,7 @@ public sealed class JointTrainer : IDisposable
     // The schedule is a function of the run's step, so a head that joins mid-run gets the same rate as the rest.
     private void ApplyLearningRate()
     {
-        var factor = LearningRateFactor(Step);
+        var factor = _options.LearningRateFactor(Step);
         var branchGroups = _branches.Values.SelectMany(b => b.Optimizer?.ParamGroups ?? []);
         foreach (var group in _encoderOptimizer.ParamGroups.Concat(_slots.SelectMany(s => s.Optimizer.ParamGroups)).Concat(branchGroups))
         {

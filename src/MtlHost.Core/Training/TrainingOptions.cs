@@ -24,6 +24,13 @@ public sealed record TrainingOptions
     /// <summary>Decoupled weight decay (AdamW), not applied to biases and LayerNorm weights.</summary>
     public double WeightDecay { get; init; } = 0.01;
 
+    /// <summary>
+    /// Train until stopped instead of for <see cref="Steps"/> steps (<c>mtlhost serve</c> without <c>--steps</c>).
+    /// <see cref="Steps"/> then only sets the warm-up length, and the learning rate stays at its peak after it:
+    /// a schedule that decays towards a last step would stop a run without one from learning.
+    /// </summary>
+    public bool Continuous { get; init; }
+
     /// <summary>Fraction of <see cref="Steps"/> over which the learning rate rises linearly from 0.</summary>
     public double WarmupFraction { get; init; } = 0.1;
 
@@ -74,6 +81,28 @@ public sealed record TrainingOptions
 
     /// <summary>Consecutive non-finite losses after which a task is taken out of the run.</summary>
     public int MaxNonFiniteLosses { get; init; } = 3;
+
+    /// <summary>
+    /// The learning rate at <paramref name="step"/> as a fraction of the peak: linear warm-up over
+    /// <see cref="WarmupFraction"/> of <see cref="Steps"/>, then linear decay to 0 at the last step, or,
+    /// in a <see cref="Continuous"/> run, the peak from then on.
+    /// </summary>
+    /// <param name="step">Steps taken so far.</param>
+    /// <returns>A factor in [0, 1].</returns>
+    public double LearningRateFactor(int step)
+    {
+        var total = Math.Max(1, Steps);
+        var warmup = (int)Math.Round(WarmupFraction * total);
+        if (step < warmup)
+        {
+            return (step + 1.0) / (warmup + 1.0);
+        }
+        if (Continuous)
+        {
+            return 1.0;
+        }
+        return Math.Max(0.0, (total - step) / (double)Math.Max(1, total - warmup));
+    }
 
     /// <summary>Checks the values; returns the first problem as a message naming the option, or <see langword="null"/>.</summary>
     /// <returns>The problem, or <see langword="null"/>.</returns>

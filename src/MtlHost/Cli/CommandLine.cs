@@ -49,6 +49,18 @@ public static class CommandLine
         Json,
     ];
 
+    /// <summary>
+    /// Options of <c>serve</c>: those of <c>train</c> (watching is implied; <c>--single-task</c> does not serve) and <c>--urls</c>.
+    /// </summary>
+    public static IReadOnlyList<OptionSpec> ServeOptions { get; } =
+    [
+        .. TrainOptions.Where(o => o.Name != "single-task"),
+        new("urls", "Serve:Urls", OptionKind.Text, $"where the dashboard and API listen, ';'-separated (default {DefaultUrls}; 127.0.0.1 keeps them off the network)"),
+    ];
+
+    /// <summary>Where <c>serve</c> listens unless told otherwise: this machine only.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
     /// <summary>Options of <c>plugins list</c> and <c>plugins check</c>.</summary>
     public static IReadOnlyList<OptionSpec> PluginOptions { get; } =
     [
@@ -98,6 +110,8 @@ public static class CommandLine
                           [--weighting ew|uw|dwa|rlw|famo|gradnorm|pcgrad|mgda|cagrad]
                           [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N] [--task-groups GROUPS]
                           [--single-task] [--baselines FILE] [--patience N]
+          mtlhost serve   [every train option but --single-task] [--urls URL]
+                          # trains until stopped (or --steps N), hot-reloads, dashboard and API on http://127.0.0.1:5080
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
           mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
           mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
@@ -141,16 +155,19 @@ public static class CommandLine
             case "compare":
                 specs = CompareOptions;
                 break;
+            case "serve":
+                specs = ServeOptions;
+                break;
             case "predict":
                 specs = PredictOptions;
                 break;
             case "export":
                 specs = ExportOptions;
                 break;
-            case "serve" or "eval":
-                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train', 'plugins', 'compare', 'predict' and 'export' are.");
+            case "eval":
+                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train', 'serve', 'plugins', 'compare', 'predict' and 'export' are.");
             default:
-                throw new UsageException($"unknown command '{verb}'; the commands are train, plugins list, plugins check, compare, predict, export.\n\n{Usage}");
+                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, predict, export.\n\n{Usage}");
         }
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);

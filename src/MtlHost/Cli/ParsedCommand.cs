@@ -22,7 +22,11 @@ public sealed record ParsedCommand(string Verb, string? SubVerb, IReadOnlyDictio
 
     /// <summary>The options that map to configuration keys, ready for an in-memory configuration source.</summary>
     /// <returns>Configuration key to value.</returns>
-    public IEnumerable<KeyValuePair<string, string?>> ToConfiguration() =>
-        Specs.Where(s => s.ConfigurationKey is not null && Options.ContainsKey(s.Name))
+    public IEnumerable<KeyValuePair<string, string?>> ToConfiguration()
+    {
+        var settings = Specs.Where(s => s.ConfigurationKey is not null && Options.ContainsKey(s.Name))
             .Select(s => new KeyValuePair<string, string?>(s.ConfigurationKey!, Options[s.Name]));
+        // serve trains until stopped; a step budget on its command line asks for a run that ends.
+        return Verb == "serve" && Has("steps") ? settings.Append(new("Training:Continuous", "false")) : settings;
+    }
 }

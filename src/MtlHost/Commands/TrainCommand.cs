@@ -11,6 +11,7 @@ using MtlHost.Core.Tokenization;
 using MtlHost.Core.Training;
 using MtlHost.Evaluation;
 using MtlHost.Hosting;
+using MtlHost.Observers;
 using MtlHost.HotReload;
 using MtlHost.Plugins;
 using TorchSharp;
@@ -62,12 +63,13 @@ public sealed class TrainCommand
     /// <summary>Runs the command.</summary>
     /// <param name="output">Where results go (standard output).</param>
     /// <param name="cancellationToken">Stops training after the current step; results are still evaluated and saved.</param>
+    /// <param name="hooks">Where a host joins the run (the worker service), or <see langword="null"/>.</param>
     /// <returns>The exit code.</returns>
     /// <exception cref="UsageException">Bad options or bad input.</exception>
-    public int Run(TextWriter output, CancellationToken cancellationToken)
+    public int Run(TextWriter output, CancellationToken cancellationToken, RunHooks? hooks = null)
     {
         var settings = HostSettings.Read(_configuration);
-        var watch = _command.Has("watch");
+        var watch = _command.Has("watch") || _command.Verb == "serve";
         var singleTask = _command.Has("single-task");
         if (singleTask && watch)
         {
@@ -138,7 +140,7 @@ public sealed class TrainCommand
             }
             else
             {
-                summary = TrainTogether(settings, runtimes, settings.OutDirectory, hotReload, refused, device, tokenizer.PadId, trained, cancellationToken);
+                summary = TrainTogether(settings, runtimes, settings.OutDirectory, hotReload, refused, device, tokenizer.PadId, trained, cancellationToken, hooks);
             }
             if (summary is null)
             {
@@ -170,7 +172,8 @@ public sealed class TrainCommand
     // One joint run over the tasks: train, keep the best evaluation's checkpoint when asked, write the
     // final checkpoint and summary.json. Null when the run failed (every task quarantined).
     private RunSummary? TrainTogether(HostSettings settings, IReadOnlyList<TaskRuntime> runtimes, string outDirectory, HotReloadCoordinator? hotReload,
-        IReadOnlyList<RunSummary.Refusal> refused, torch.Device device, int padId, List<TaskRuntime> trained, CancellationToken cancellationToken)
+        IReadOnlyList<RunSummary.Refusal> refused, torch.Device device, int padId, List<TaskRuntime> trained, CancellationToken cancellationToken,
+        RunHooks? hooks = null)
     {
         _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
         torch.manual_seed(settings.Training.Seed);
@@ -179,8 +182,13 @@ public sealed class TrainCommand
         encoder.to(device);
         var encoderLearningRate = settings.Training.EncoderLearningRate ?? EncoderCatalog.DefaultLearningRate(settings.Encoder);
         var strategies = settings.CreateStrategies();
-        using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, settings.Training, encoderLearningRate,
+        // On a terminal a live bar replaces the periodic step lines; off one (CI, redirected, --json) those lines are the progress.
+        var showProgress = ConsoleProgress.IsWanted(_command.Has("json"));
+        var trainingOptions = showProgress ? settings.Training with { LogEvery = 0 } : settings.Training;
+        using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, trainingOptions, encoderLearningRate,
             device, padId, _logger, strategies.Weighting, strategies.Sharing, strategies.Groups.BranchOf);
+        using var tensorBoard = new TensorBoardLogger(outDirectory, trainer);
+        using var progress = showProgress ? new ConsoleProgress(Console.Error, trainer, ConsoleProgress.TerminalWidth) : null;
         _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing} ({Parameters:N0} task-specific encoder parameters in {Branches} branch(es))",
             strategies.Sampler.Name, strategies.Weighting.Name, strategies.Sharing.Name,
             trainer.Branches.Sum(b => b.ParameterCount), trainer.Branches.Count);
@@ -199,6 +207,14 @@ public sealed class TrainCommand
             return selection.Tracker.ShouldStop;
         }
 
+        var checkpoint = Path.Combine(outDirectory, "checkpoint");
+        string WriteCheckpoint()
+        {
+            CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, trainer.Step, settings.Training, null, hotReload?.Archive.Heads,
+                trainer.Branches, trainer.Weighting);
+            return checkpoint;
+        }
+
         TrainingReport report;
         try
         {
@@ -207,12 +223,14 @@ public sealed class TrainCommand
                 hotReload.Attach(trainer);
                 _logger.LogInformation("Watching {Directory} for plugin changes (hot reload); shadow copies in {Shadow}",
                     settings.PluginsDirectory, hotReload.ShadowDirectory);
-                report = trainer.Train(() => hotReload.ApplyPendingChanges(), AfterEvaluation, cancellationToken);
             }
-            else
+            hooks?.Started?.Invoke(new TrainingRunContext(trainer, hotReload, outDirectory, WriteCheckpoint));
+            void BetweenSteps()
             {
-                report = trainer.Train(null, AfterEvaluation, cancellationToken);
+                hotReload?.ApplyPendingChanges();
+                hooks?.BetweenSteps?.Invoke();
             }
+            report = trainer.Train(BetweenSteps, AfterEvaluation, cancellationToken);
         }
         catch (InvalidOperationException e)
         {
@@ -224,7 +242,6 @@ public sealed class TrainCommand
             trained.AddRange(trainer.Tasks);
         }
 
-        var checkpoint = Path.Combine(outDirectory, "checkpoint");
         var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
         CheckpointWriter.Write(checkpoint, settings.Encoder, encoder, trainer.Tasks, report.Steps, settings.Training, latest, hotReload?.Archive.Heads,
             trainer.Branches, trainer.Weighting);

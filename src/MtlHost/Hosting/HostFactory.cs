@@ -28,7 +28,27 @@ public static class HostFactory
             DisableDefaults = true,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        Configure(builder, command);
+        return builder.Build();
+    }
 
+    /// <summary>
+    /// Gives a host builder (the generic host's, or the web host's of <c>serve</c>) the configuration layers,
+    /// in rising priority — <paramref name="defaults"/>, appsettings.json, <c>--config FILE</c>, <c>MTLHOST_*</c>
+    /// environment variables, the command line — plus console logging to standard error and the commands as services.
+    /// Any configuration source the builder already has is dropped, so every command reads settings the same way.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="command">The parsed command line.</param>
+    /// <param name="defaults">Settings of the command that every other layer overrides, or <see langword="null"/>.</param>
+    /// <exception cref="UsageException">The settings file is missing or not valid JSON.</exception>
+    public static void Configure(IHostApplicationBuilder builder, ParsedCommand command, IEnumerable<KeyValuePair<string, string?>>? defaults = null)
+    {
+        builder.Configuration.Sources.Clear();
+        if (defaults is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(defaults);
+        }
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
         var configFile = command.Get("config");
         if (configFile is not null)
@@ -63,7 +83,5 @@ public static class HostFactory
         builder.Services.AddSingleton<TrainCommand>();
         builder.Services.AddSingleton<PluginsCommand>();
         builder.Services.AddSingleton<PredictCommand>();
-
-        return builder.Build();
     }
 }

@@ -129,6 +129,53 @@ public sealed class HotReloadCoordinator : IDisposable
         return names.Count;
     }
 
+    /// <summary>
+    /// Takes one task out of the run at an operator's request (the dashboard's <c>DELETE /api/tasks/{id}</c>), as a
+    /// plugin removal does: its head is archived with the run and its parameters leave the optimizer. Call it on the
+    /// training thread between two steps. The plugin stays loaded: copying it into the folder again (or restarting)
+    /// brings the task back with its archived head.
+    /// </summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="reason">Who asked, for the event log.</param>
+    /// <returns><see langword="false"/> when no such task is in the run.</returns>
+    /// <exception cref="InvalidOperationException">No trainer is attached.</exception>
+    public bool RemoveTask(string taskId, string reason)
+    {
+        var trainer = _trainer ?? throw new InvalidOperationException("Attach the trainer before removing a task.");
+        if (!trainer.Tasks.Any(t => t.Id == taskId))
+        {
+            return false;
+        }
+        var clock = Stopwatch.StartNew();
+        var step = trainer.Step;
+        var owner = _active.Values.FirstOrDefault(p => p.TaskIds.Contains(taskId));
+        // A version on probation is accepted as it stands, as when its folder changes: there is nothing to revert to once its task is gone.
+        var probation = _probations.FirstOrDefault(p => p.Replaced.Contains(taskId));
+        if (probation is not null)
+        {
+            _probations.Remove(probation);
+            Retire(probation.Previous, probation.PreviousTasks, step);
+        }
+        using (var detached = trainer.DetachTask(taskId))
+        {
+            Archive.Store(detached.Snapshot());
+        }
+        var pluginName = owner?.Name ?? taskId;
+        if (owner is not null)
+        {
+            var left = trainer.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            if (!owner.TaskIds.Any(left.Contains))
+            {
+                Status.Set(new PluginStatus(owner.Name, PluginRunState.Removed, owner.Version, owner.Sha256, owner.TaskIds,
+                    $"{reason}; copy the plugin into the folder again (or restart) to bring it back"));
+            }
+        }
+        Report(PluginEventKind.Removed, step, pluginName, taskId, owner?.Version, null, clock.Elapsed.TotalMilliseconds,
+            $"task '{taskId}' left the run ({reason}); its head is archived and saved with the checkpoint", null, null, LogLevel.Information);
+        WriteStatusFile();
+        return true;
+    }
+
     /// <summary>Waits for every unload in progress to be proven (or reported as failed).</summary>
     /// <param name="timeout">The longest wait.</param>
     /// <returns>Whether they all finished.</returns>

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MtlHost.Cli;
+using MtlHost.Commands;
+using MtlHost.Hosting;
+
+namespace MtlHost.Worker;
+
+/// <summary>
+/// The training run of <c>mtlhost serve</c>: the train command with hot reload, on a thread of its own for the life of
+/// the service, joined to the dashboard by <see cref="TrainingControl"/> and <see cref="RunMonitor"/>. When the service
+/// stops (SIGTERM, Ctrl-C, systemd) the run finishes its step, evaluates, writes its checkpoint and summary, and the
+/// process exits 0. A run that fails stops the service with exit code 1; bad input, 2.
+/// </summary>
+public sealed class TrainingWorker : BackgroundService
+{
+    private readonly TrainCommand _train;
+    private readonly TrainingControl _control;
+    private readonly RunMonitor _monitor;
+    private readonly ServeSession _session;
+    private readonly IConfiguration _configuration;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the worker.</summary>
+    /// <param name="train">The train command.</param>
+    /// <param name="control">Pause, checkpoint and task removal requests.</param>
+    /// <param name="monitor">What the dashboard shows.</param>
+    /// <param name="session">The console and the exit code.</param>
+    /// <param name="configuration">The layered configuration.</param>
+    /// <param name="lifetime">Stopped when the run fails.</param>
+    /// <param name="logger">Logging.</param>
+    public TrainingWorker(TrainCommand train, TrainingControl control, RunMonitor monitor, ServeSession session, IConfiguration configuration,
+        IHostApplicationLifetime lifetime, ILogger<TrainingWorker> logger)
+    {
+        _train = train;
+        _control = control;
+        _monitor = monitor;
+        _session = session;
+        _configuration = configuration;
+        _lifetime = lifetime;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // Training holds its thread for days and never awaits: a thread of its own, not one of the pool's.
+        Task.Factory.StartNew(() => Train(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <inheritdoc />
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (ExecuteTask is { IsCompleted: false })
+        {
+            _monitor.Stopping();
+            _logger.LogInformation("Stopping: finishing the step, evaluating and writing the checkpoint");
+        }
+        return base.StopAsync(cancellationToken);
+    }
+
+    private void Train(CancellationToken stopping)
+    {
+        string? error = null;
+        string? checkpoint = null;
+        try
+        {
+            var settings = HostSettings.Read(_configuration);
+            var hooks = _control.Hooks(settings.Training.Continuous ? null : settings.Training.Steps, stopping);
+            var code = _train.Run(_session.Output, stopping, hooks);
+            if (code == MtlHostApplication.Success)
+            {
+                checkpoint = CheckpointOf(settings.OutDirectory);
+                if (!stopping.IsCancellationRequested)
+                {
+                    _logger.LogInformation("Training finished at its step budget; the dashboard keeps serving until the service stops");
+                }
+            }
+            else
+            {
+                error = "the run failed: every task was quarantined (see the plugins and the event log)";
+                Fail(code, error);
+            }
+        }
+        catch (UsageException e)
+        {
+            error = e.Message;
+            _session.Error.WriteLine($"mtlhost: {e.Message}");
+            Fail(MtlHostApplication.BadInput, null);
+        }
+        catch (Exception e)
+        {
+            error = $"{e.GetType().Name}: {e.Message}";
+            _logger.LogError(e, "The training run failed");
+            _session.Error.WriteLine($"mtlhost: the run failed: {error}");
+            Fail(MtlHostApplication.RunFailed, null);
+        }
+        finally
+        {
+            _control.Ended();
+            _monitor.Ended(checkpoint, error);
+        }
+    }
+
+    private void Fail(int exitCode, string? message)
+    {
+        if (message is not null)
+        {
+            _logger.LogError("{Message}", message);
+        }
+        _session.ExitCode = exitCode;
+        _lifetime.StopApplication();
+    }
+
+    // The checkpoint the run ended with, as its summary names it.
+    private static string? CheckpointOf(string outDirectory)
+    {
+        try
+        {
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDirectory, "summary.json")));
+            return summary.RootElement.TryGetProperty("checkpoint", out var path) ? path.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
