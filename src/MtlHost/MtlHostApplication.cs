@@ -34,6 +34,11 @@ public static class MtlHostApplication
                 // compare only reads files: no configuration, logging or services to build.
                 return CompareCommand.Run(command, output);
             }
+            if (command.Verb == "export")
+            {
+                // export only reads the checkpoint's files: no plugins, configuration or services.
+                return ExportCommand.Run(command, output);
+            }
             if (command.Verb == "serve")
             {
                 return Serve(command, output, error, cancellationToken);
@@ -42,6 +47,7 @@ public static class MtlHostApplication
             return command.Verb switch
             {
                 "train" => host.Services.GetRequiredService<TrainCommand>().Run(output, cancellationToken),
+                "predict" => host.Services.GetRequiredService<PredictCommand>().Run(output),
                 _ => host.Services.GetRequiredService<PluginsCommand>().Run(output),
             };
         }

@@ -46,6 +46,11 @@ if (which is "weighting")
     WeightingCostBenchmark.Run(setup, int.Parse(Option("--steps") ?? (encoder == "tiny" ? "30" : "5"), CultureInfo.InvariantCulture),
         int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture));
 }
+if (which is "inference")
+{
+    InferenceBenchmark.Run(setup, int.Parse(Option("--batches") ?? (encoder == "tiny" ? "24" : "6"), CultureInfo.InvariantCulture),
+        int.Parse(Option("--batch-size") ?? "16", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "5", CultureInfo.InvariantCulture));
+}
 if (which is "memory" or "all")
 {
     MemoryBenchmark(int.Parse(Option("--steps") ?? "2000", CultureInfo.InvariantCulture));

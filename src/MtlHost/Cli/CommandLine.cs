@@ -80,6 +80,25 @@ public static class CommandLine
         Json,
     ];
 
+    /// <summary>Options of <c>predict</c>.</summary>
+    public static IReadOnlyList<OptionSpec> PredictOptions { get; } =
+    [
+        Config, Plugins,
+        new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)"),
+        new("task", null, OptionKind.Text, "predict this task only (by id); default: every task that was training"),
+        new("text", null, OptionKind.Text, "the text to predict on"),
+        new("pair", null, OptionKind.Text, "second text, for pair-classification tasks"),
+        Json,
+    ];
+
+    /// <summary>Options of <c>export</c>.</summary>
+    public static IReadOnlyList<OptionSpec> ExportOptions { get; } =
+    [
+        new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)"),
+        new("out", null, OptionKind.Text, "folder for the safetensors files and mtlhost-export.json"),
+        Json,
+    ];
+
     /// <summary>The usage text.</summary>
     public static string Usage { get; } = """
         mtlhost: multi-task learning host — task plugins from a folder, one shared transformer encoder.
@@ -98,6 +117,8 @@ public static class CommandLine
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
           mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
           mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
+          mtlhost predict --checkpoint DIR [--plugins DIR] [--task NAME] --text TEXT [--pair TEXT] [--json]
+          mtlhost export  --checkpoint DIR --out DIR [--json]   # safetensors + mtlhost-export.json for Python
 
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables
@@ -139,10 +160,16 @@ public static class CommandLine
             case "serve":
                 specs = ServeOptions;
                 break;
-            case "eval" or "predict":
-                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train', 'serve', 'plugins' and 'compare' are.");
+            case "predict":
+                specs = PredictOptions;
+                break;
+            case "export":
+                specs = ExportOptions;
+                break;
+            case "eval":
+                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train', 'serve', 'plugins', 'compare', 'predict' and 'export' are.");
             default:
-                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare.\n\n{Usage}");
+                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, predict, export.\n\n{Usage}");
         }
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -82,5 +82,6 @@ public static class HostFactory
         builder.Services.AddSingleton(command);
         builder.Services.AddSingleton<TrainCommand>();
         builder.Services.AddSingleton<PluginsCommand>();
+        builder.Services.AddSingleton<PredictCommand>();
     }
 }

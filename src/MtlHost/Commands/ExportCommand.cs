@@ -1,0 +1,46 @@
+using System.Text.Json;
+using MtlHost.Cli;
+using MtlHost.Core.Checkpoints;
+using MtlHost.Core.Export;
+
+namespace MtlHost.Commands;
+
+/// <summary>
+/// <c>mtlhost export</c>: writes a checkpoint as safetensors files with a description (<c>mtlhost-export.json</c>) that a
+/// Python user can load (see <c>samples/export/load_export.py</c>). Needs no plugin.
+/// </summary>
+public static class ExportCommand
+{
+    /// <summary>Runs the command.</summary>
+    /// <param name="command">The parsed command line.</param>
+    /// <param name="output">Where the summary goes.</param>
+    /// <returns>The exit code.</returns>
+    /// <exception cref="UsageException">An option is missing or the checkpoint cannot be used.</exception>
+    public static int Run(ParsedCommand command, TextWriter output)
+    {
+        var checkpoint = command.Get("checkpoint")
+                         ?? throw new UsageException("mtlhost export: --checkpoint DIR is required: the checkpoint folder of a training run (<run>/checkpoint).");
+        var outDirectory = command.Get("out") ?? throw new UsageException("mtlhost export: --out DIR is required: the folder to write the safetensors files to.");
+        ExportResult result;
+        try
+        {
+            result = CheckpointExporter.Export(checkpoint, outDirectory);
+        }
+        catch (CheckpointException e)
+        {
+            throw new UsageException($"mtlhost export: {e.Message}");
+        }
+        if (command.Has("json"))
+        {
+            output.WriteLine(JsonSerializer.Serialize(result, SummaryJson.Options));
+            return MtlHostApplication.Success;
+        }
+        output.WriteLine($"exported {Path.GetFullPath(checkpoint)} to {result.Directory} ({result.TensorCount} tensors):");
+        foreach (var file in result.Files)
+        {
+            output.WriteLine($"  {file}");
+        }
+        output.WriteLine("load it in Python with samples/export/load_export.py (standard library only; uses torch when installed).");
+        return MtlHostApplication.Success;
+    }
+}
