@@ -2,12 +2,15 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using MtlHost.Core.Inference;
+using MtlHost.Inference;
 using MtlHost.Worker;
 
 namespace MtlHost.Dashboard;
 
 /// <summary>
-/// The dashboard page and its API. Reads (<c>GET /</c>, <c>GET /api/status</c>, <c>GET /api/metrics</c>) are open;
+/// The dashboard page and its API. Reads (<c>GET /</c>, <c>GET /api/status</c>, <c>GET /api/metrics</c>) and predictions
+/// (<c>POST /api/predict</c>) are open;
 /// controls (<c>POST /api/pause</c>, <c>/api/resume</c>, <c>/api/checkpoint</c>, <c>DELETE /api/tasks/{id}</c>) need the
 /// bearer token of <see cref="DashboardOptions"/>.
 /// </summary>
@@ -67,8 +70,27 @@ public static class DashboardEndpoints
                 ? Results.Json(new { removed = id, step = monitor.Status().Step })
                 : Results.Json(new { error = $"No task '{id}' is in the run; GET /api/status lists the tasks." }, statusCode: StatusCodes.Status404NotFound)));
 
-        // POST /api/predict (issue 7 part 2) is mapped here, in the control group or the read group as its owner decides,
-        // once the PredictionBatcher of MtlHost.Inference is merged: the worker swaps in a fresh MultiTaskPredictor between steps.
+        // Open like the reads: a prediction changes nothing. Answered from the newest checkpoint, batched with concurrent requests.
+        read.MapPost("/predict", async (PredictRequest request, CheckpointPredictions predictions, CancellationToken aborted) =>
+        {
+            if (string.IsNullOrWhiteSpace(request.Text))
+            {
+                return Results.Json(new { error = "Give the text to predict on: {\"text\": \"...\"} (and \"pair\" for pair tasks, \"task\" for one task)." },
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+            try
+            {
+                return Results.Json(await predictions.Batcher.PredictAsync(new PredictionInput(request.Text, request.Pair), request.Task, aborted));
+            }
+            catch (PredictionUnavailableException e)
+            {
+                return Results.Json(new { error = e.Message + " POST /api/checkpoint writes one now." }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            catch (ArgumentException e)
+            {
+                return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
         return endpoints;
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
 using MtlHost.Dashboard;
+using MtlHost.Inference;
 using MtlHost.Hosting;
 
 namespace MtlHost.Worker;
@@ -72,6 +73,8 @@ public sealed class ServeHost : IAsyncDisposable
         builder.Services.AddSingleton(dashboard);
         builder.Services.AddSingleton<RunMonitor>();
         builder.Services.AddSingleton<TrainingControl>();
+        builder.Services.AddSingleton(services => new CheckpointPredictions(settings.OutDirectory, settings.PluginsDirectory,
+            new PredictionBatcherOptions(), services.GetRequiredService<ILogger<CheckpointPredictions>>()));
         builder.Services.AddHostedService<TrainingWorker>();
 
         var app = builder.Build();

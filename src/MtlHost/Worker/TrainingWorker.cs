@@ -19,6 +19,7 @@ public sealed class TrainingWorker : BackgroundService
     private readonly TrainCommand _train;
     private readonly TrainingControl _control;
     private readonly RunMonitor _monitor;
+    private readonly CheckpointPredictions _predictions;
     private readonly ServeSession _session;
     private readonly IConfiguration _configuration;
     private readonly IHostApplicationLifetime _lifetime;
@@ -28,16 +29,18 @@ public sealed class TrainingWorker : BackgroundService
     /// <param name="train">The train command.</param>
     /// <param name="control">Pause, checkpoint and task removal requests.</param>
     /// <param name="monitor">What the dashboard shows.</param>
+    /// <param name="predictions">Keeps <c>POST /api/predict</c> on the newest checkpoint.</param>
     /// <param name="session">The console and the exit code.</param>
     /// <param name="configuration">The layered configuration.</param>
     /// <param name="lifetime">Stopped when the run fails.</param>
     /// <param name="logger">Logging.</param>
-    public TrainingWorker(TrainCommand train, TrainingControl control, RunMonitor monitor, ServeSession session, IConfiguration configuration,
+    public TrainingWorker(TrainCommand train, TrainingControl control, RunMonitor monitor, CheckpointPredictions predictions, ServeSession session, IConfiguration configuration,
         IHostApplicationLifetime lifetime, ILogger<TrainingWorker> logger)
     {
         _train = train;
         _control = control;
         _monitor = monitor;
+        _predictions = predictions;
         _session = session;
         _configuration = configuration;
         _lifetime = lifetime;
@@ -67,7 +70,17 @@ public sealed class TrainingWorker : BackgroundService
         try
         {
             var settings = HostSettings.Read(_configuration);
-            var hooks = _control.Hooks(settings.Training.Continuous ? null : settings.Training.Steps, stopping);
+            var control = _control.Hooks(settings.Training.Continuous ? null : settings.Training.Steps, stopping);
+            var hooks = new RunHooks
+            {
+                Started = control.Started,
+                BetweenSteps = control.BetweenSteps,
+                CheckpointWritten = (folder, step) =>
+                {
+                    control.CheckpointWritten?.Invoke(folder, step);
+                    _predictions.CheckpointWritten(folder, step);
+                },
+            };
             var code = _train.Run(_session.Output, stopping, hooks);
             if (code == MtlHostApplication.Success)
             {

@@ -45,6 +45,9 @@ public sealed class ServeRun : IAsyncDisposable
     /// <summary>The address of the dashboard.</summary>
     public string Url => _host.Urls[0] + "/";
 
+    /// <summary>The service's services (the monitor, the control, the predictions).</summary>
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>The exit code the service leaves.</summary>
     public int ExitCode => _host.ExitCode;
 
