@@ -22,6 +22,15 @@ if (which is "resume")
         int.Parse(Option("--steps") ?? "400", CultureInfo.InvariantCulture), int.Parse(Option("--every") ?? "20", CultureInfo.InvariantCulture),
         int.Parse(Option("--kills") ?? "5", CultureInfo.InvariantCulture), int.Parse(Option("--seed") ?? "1", CultureInfo.InvariantCulture));
 }
+if (which is "predict")
+{
+    // Drives the real serve process over loopback.
+    var root = BenchmarkSetup.RepositoryRoot();
+    var builtHost = new[] { "Release", "Debug" }.Select(c => Path.Combine(root, "src", "MtlHost", "bin", c, "net10.0", "mtlhost.dll")).FirstOrDefault(File.Exists);
+    return PredictLatencyBenchmark.Run(Option("--host") ?? builtHost ?? throw new InvalidOperationException("mtlhost.dll not found: build src/MtlHost or pass --host PATH."),
+        Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), encoder, int.Parse(Option("--clients") ?? "4", CultureInfo.InvariantCulture),
+        int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root));
+}
 using var setup = BenchmarkSetup.Load(encoder);
 if (which is "step" or "all")
 {
