@@ -4,7 +4,8 @@ using MtlHost;
 using var cancellation = new CancellationTokenSource();
 
 // The first Ctrl-C or SIGTERM (docker stop, systemd, kill) finishes the current step, evaluates and saves;
-// a second one ends the process at once.
+// for train a second one ends the process at once (serve's host lifetime takes every signal as a graceful
+// stop, bounded by Serve:ShutdownTimeoutSeconds).
 void Stop(PosixSignalContext context)
 {
     if (!cancellation.IsCancellationRequested)

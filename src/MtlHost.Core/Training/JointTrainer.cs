@@ -278,15 +278,19 @@ public sealed class JointTrainer : IDisposable
         // Dropout draws from torch's global generator; reseeding it from (seed, step) makes every step's masks a
         // function of the step alone, so a run resumed from a checkpoint needs no generator state to continue exactly.
         var torchSeed = unchecked((long)_options.Seed * 1_000_003 + Step) ^ 0x5DEECE66DL;
-        manual_seed(torchSeed);
-        if (_device.type == DeviceType.CUDA)
-        {
-            cuda.manual_seed_all(torchSeed);
-        }
         var chosen = _sampler.Next(live.Select(t => t.Train.Count).ToList(), Step, _options.Steps, random);
         var learningRate = _encoderOptimizer.ParamGroups.First().LearningRate;
         var clock = Stopwatch.StartNew();
-        var records = TrainStep(chosen.Select(i => live[i]).ToList(), random);
+        List<TaskStepRecord> records;
+        lock (TorchGenerator.Lock)
+        {
+            manual_seed(torchSeed);
+            if (_device.type == DeviceType.CUDA)
+            {
+                cuda.manual_seed_all(torchSeed);
+            }
+            records = TrainStep(chosen.Select(i => live[i]).ToList(), random);
+        }
         StepCompleted?.Invoke(new TrainingStepRecord(Step, _options.Continuous ? int.MaxValue : _options.Steps, clock.Elapsed.TotalSeconds, learningRate, records));
     }
 

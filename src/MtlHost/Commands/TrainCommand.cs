@@ -209,7 +209,7 @@ public sealed class TrainCommand
         var trainingOptions = showProgress ? settings.Training with { LogEvery = 0 } : settings.Training;
         using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, trainingOptions, encoderLearningRate,
             device, padId, _logger, strategies.Weighting, strategies.Sharing, strategies.Groups.BranchOf);
-        using var tensorBoard = new TensorBoardLogger(outDirectory, trainer);
+        using var tensorBoard = new TensorBoardLogger(outDirectory, trainer, _logger);
         using var progress = showProgress ? new ConsoleProgress(Console.Error, trainer, ConsoleProgress.TerminalWidth) : null;
         _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing} ({Parameters:N0} task-specific encoder parameters in {Branches} branch(es))",
             strategies.Sampler.Name, strategies.Weighting.Name, strategies.Sharing.Name,
@@ -295,6 +295,11 @@ public sealed class TrainCommand
         catch (InvalidOperationException e)
         {
             _logger.LogError("{Message}", e.Message);
+            // Nothing is left to train, but what was learned since the last checkpoint is kept.
+            if (trainer.Step != lastCheckpointStep)
+            {
+                WriteCheckpoint();
+            }
             return null;
         }
         finally

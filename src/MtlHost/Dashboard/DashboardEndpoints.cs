@@ -16,6 +16,9 @@ namespace MtlHost.Dashboard;
 /// </summary>
 public static class DashboardEndpoints
 {
+    /// <summary>Longest text (with its pair) <c>POST /api/predict</c> takes, in characters.</summary>
+    public const int MaxPredictTextLength = 10_000;
+
     /// <summary>Name of the page, embedded in the assembly.</summary>
     public const string PageResource = "MtlHost.Dashboard.dashboard.html";
 
@@ -66,9 +69,13 @@ public static class DashboardEndpoints
         control.MapPost("/checkpoint", async (TrainingControl training, CancellationToken aborted) =>
             await Control(async () => Results.Json(await training.CheckpointAsync(aborted))));
         control.MapDelete("/tasks/{id}", async (string id, TrainingControl training, RunMonitor monitor, CancellationToken aborted) =>
-            await Control(async () => await training.RemoveTaskAsync(id, aborted)
-                ? Results.Json(new { removed = id, step = monitor.Status().Step })
-                : Results.Json(new { error = $"No task '{id}' is in the run; GET /api/status lists the tasks." }, statusCode: StatusCodes.Status404NotFound)));
+            await Control(async () => await training.RemoveTaskAsync(id, aborted) switch
+            {
+                TaskRemoval.Removed => Results.Json(new { removed = id, step = monitor.Status().Step }),
+                TaskRemoval.LastTask => Results.Json(new { error = $"'{id}' is the last task training; a run needs one. Drop another plugin in first, " +
+                                                                  "or stop the service to end the run." }, statusCode: StatusCodes.Status409Conflict),
+                _ => Results.Json(new { error = $"No task '{id}' is in the run; GET /api/status lists the tasks." }, statusCode: StatusCodes.Status404NotFound),
+            }));
 
         // Open like the reads: a prediction changes nothing. Answered from the newest checkpoint, batched with concurrent requests.
         read.MapPost("/predict", async (PredictRequest request, CheckpointPredictions predictions, CancellationToken aborted) =>
@@ -76,6 +83,12 @@ public static class DashboardEndpoints
             if (string.IsNullOrWhiteSpace(request.Text))
             {
                 return Results.Json(new { error = "Give the text to predict on: {\"text\": \"...\"} (and \"pair\" for pair tasks, \"task\" for one task)." },
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+            if (request.Text.Length + (request.Pair?.Length ?? 0) > MaxPredictTextLength)
+            {
+                // The encoder reads at most a few hundred tokens; a longer text only costs tokenizing time on an open endpoint.
+                return Results.Json(new { error = $"The text is longer than {MaxPredictTextLength:N0} characters; send a shorter one." },
                     statusCode: StatusCodes.Status400BadRequest);
             }
             try

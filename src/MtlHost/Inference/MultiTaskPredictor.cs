@@ -7,6 +7,7 @@ using MtlHost.Core.Encoders;
 using MtlHost.Core.Inference;
 using MtlHost.Core.Sharing;
 using MtlHost.Core.Tokenization;
+using MtlHost.Core.Training;
 using MtlHost.Plugins;
 using static TorchSharp.torch;
 
@@ -217,7 +218,6 @@ public sealed class MultiTaskPredictor : IDisposable
             {
                 head.Head.Dispose();
             }
-            _heads.Clear();
             foreach (var branch in _branches)
             {
                 branch.Dispose();
@@ -437,7 +437,12 @@ public sealed class MultiTaskPredictor : IDisposable
                                           $"but this host's '{entry.Name}' is {config.LayerCount} layers of width {config.HiddenSize}; use the host version that wrote it.");
         }
         var path = CheckpointReader.RequireFile(directory, entry.File, "encoder weights");
-        var encoder = new BertEncoder(config);
+        // Building draws initial weights from torch's generator, which a training step on another thread may be using.
+        BertEncoder encoder;
+        lock (TorchGenerator.Lock)
+        {
+            encoder = new BertEncoder(config);
+        }
         try
         {
             encoder.load(path);
@@ -491,7 +496,11 @@ public sealed class MultiTaskPredictor : IDisposable
                         throw new CheckpointException($"Encoder branch '{entry.Name}' was made by sharing strategy '{entry.Strategy}', which this host " +
                                                       $"cannot rebuild; it knows {string.Join(", ", SharingCatalog.Names)}.");
                 }
-                var branch = SharingCatalog.Create(entry.Strategy, options).CreateBranch(entry.Name, encoder);
+                EncoderBranch branch;
+                lock (TorchGenerator.Lock)
+                {
+                    branch = SharingCatalog.Create(entry.Strategy, options).CreateBranch(entry.Name, encoder);
+                }
                 branches[entry.Name] = branch;
                 try
                 {
@@ -606,7 +615,19 @@ public sealed class MultiTaskPredictor : IDisposable
                                           $"the checkpoint as {entry.Kind} [{string.Join(", ", entry.Labels)}]; use the checkpoint's plugins.");
         }
         var path = CheckpointReader.RequireFile(directory, entry.HeadFile, $"head weights of task '{entry.Id}'");
-        var head = task.CreateHead(headOptions);
+        TaskHead head;
+        try
+        {
+            lock (TorchGenerator.Lock)
+            {
+                head = task.CreateHead(headOptions);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Plugin code: its failure makes this task unavailable, not the whole checkpoint unloadable.
+            throw new CheckpointException($"Task '{entry.Id}': the plugin's CreateHead threw {e.GetType().Name}: {e.Message}", e);
+        }
         try
         {
             head.load(path);

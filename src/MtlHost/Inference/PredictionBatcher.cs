@@ -17,7 +17,7 @@ namespace MtlHost.Inference;
 /// </remarks>
 public sealed class PredictionBatcher : IAsyncDisposable
 {
-    private readonly Channel<Request?> _queue = Channel.CreateUnbounded<Request?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Request?> _queue;
     private readonly PredictionBatcherOptions _options;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,6 +37,8 @@ public sealed class PredictionBatcher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Delay, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWaiting, 1, nameof(options));
+        _queue = Channel.CreateBounded<Request?>(new BoundedChannelOptions(options.MaxWaiting) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _current = predictor;
         _options = options;
         _logger = logger;
@@ -83,7 +85,7 @@ public sealed class PredictionBatcher : IAsyncDisposable
     /// <param name="taskId">One task by id, or <see langword="null"/> for every task that was training at checkpoint time.</param>
     /// <param name="ct">Cancels the wait (the request is skipped if its batch has not started).</param>
     /// <returns>The predictions of the input.</returns>
-    /// <exception cref="PredictionUnavailableException">No checkpoint has been loaded yet.</exception>
+    /// <exception cref="PredictionUnavailableException">No checkpoint has been loaded yet, or <see cref="PredictionBatcherOptions.MaxWaiting"/> requests are already waiting.</exception>
     /// <exception cref="ArgumentException">The task is unknown (the message lists the tasks), a pair task lacks its second text, or the text is empty.</exception>
     /// <exception cref="ObjectDisposedException">The batcher was disposed.</exception>
     public Task<PredictionResponse> PredictAsync(PredictionInput input, string? taskId, CancellationToken ct)
@@ -104,7 +106,8 @@ public sealed class PredictionBatcher : IAsyncDisposable
         if (!_queue.Writer.TryWrite(request))
         {
             request.Registration.Dispose();
-            throw new ObjectDisposedException(nameof(PredictionBatcher));
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            throw new PredictionUnavailableException($"Busy: {_options.MaxWaiting} requests are already waiting; retry shortly.");
         }
         return request.Completion.Task;
     }

@@ -6,7 +6,11 @@ namespace MtlHost.Inference;
 /// Longest wait for more requests after the first of a batch arrived; it bounds the latency batching adds.
 /// <see langword="null"/> means 5 ms.
 /// </param>
-public sealed record PredictionBatcherOptions(int MaxBatchSize = 32, TimeSpan? MaxDelay = null)
+/// <param name="MaxWaiting">
+/// Most requests waiting for their batch; beyond it a request is refused at once (busy) rather than queued without bound,
+/// so a flood of requests cannot grow memory or the time every caller waits.
+/// </param>
+public sealed record PredictionBatcherOptions(int MaxBatchSize = 32, TimeSpan? MaxDelay = null, int MaxWaiting = 1024)
 {
     /// <summary>The delay used when <see cref="MaxDelay"/> is not set.</summary>
     public static TimeSpan DefaultMaxDelay { get; } = TimeSpan.FromMilliseconds(5);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using MtlHost.Core.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,12 +17,15 @@ public sealed class TensorBoardLogger : IDisposable
 
     private readonly JointTrainer _trainer;
     private readonly SummaryWriter _writer;
+    private readonly ILogger _logger;
 
     /// <summary>Starts logging the trainer's steps and evaluations.</summary>
     /// <param name="outDirectory">The run folder.</param>
     /// <param name="trainer">The trainer whose events to log.</param>
-    public TensorBoardLogger(string outDirectory, JointTrainer trainer)
+    /// <param name="logger">Told once if the event file cannot be written; the run goes on without it.</param>
+    public TensorBoardLogger(string outDirectory, JointTrainer trainer, ILogger logger)
     {
+        _logger = logger;
         Directory = Path.Combine(outDirectory, FolderName);
         System.IO.Directory.CreateDirectory(Directory);
         _writer = torch.utils.tensorboard.SummaryWriter(Directory);
@@ -59,7 +63,7 @@ public sealed class TensorBoardLogger : IDisposable
         _trainer.Evaluated -= OnEvaluation;
     }
 
-    private void OnStep(TrainingStepRecord record)
+    private void OnStep(TrainingStepRecord record) => Write(() =>
     {
         // TensorBoard's step axis is the step the values belong to, so step 1 is the first step taken.
         _writer.add_scalar(LearningRateTag, (float)record.LearningRate, record.Step);
@@ -68,9 +72,9 @@ public sealed class TensorBoardLogger : IDisposable
             _writer.add_scalar(LossTag(task.TaskId), (float)task.Loss, record.Step);
             _writer.add_scalar(WeightTag(task.TaskId), (float)task.Weight, record.Step);
         }
-    }
+    });
 
-    private void OnEvaluation(int step, IReadOnlyList<TaskScores> scores)
+    private void OnEvaluation(int step, IReadOnlyList<TaskScores> scores) => Write(() =>
     {
         foreach (var task in scores)
         {
@@ -79,6 +83,20 @@ public sealed class TensorBoardLogger : IDisposable
             {
                 _writer.add_scalar(ValidationTag(task.TaskId, name), (float)value, step);
             }
+        }
+    });
+
+    // A full disk or a removed folder must not end a days-long run: the curves stop, training goes on.
+    private void Write(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Dispose();
+            _logger.LogWarning("TensorBoard logging stopped: {Directory} cannot be written ({Reason}); training goes on", Directory, e.Message);
         }
     }
 }

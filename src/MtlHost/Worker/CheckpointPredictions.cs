@@ -31,7 +31,7 @@ public sealed class CheckpointPredictions : IAsyncDisposable
         var latest = new CheckpointStore(runDirectory, keep: 1, logger).FindLatest();
         if (latest is { } found)
         {
-            CheckpointWritten(found.Directory, found.Manifest.Step);
+            CheckpointWritten(found.Directory);
         }
     }
 
@@ -40,8 +40,7 @@ public sealed class CheckpointPredictions : IAsyncDisposable
 
     /// <summary>Schedules loading a checkpoint the run has just written; when several arrive during one load, the newest wins.</summary>
     /// <param name="directory">The checkpoint's folder.</param>
-    /// <param name="step">Its step.</param>
-    public void CheckpointWritten(string directory, int step)
+    public void CheckpointWritten(string directory)
     {
         lock (_lock)
         {
@@ -112,6 +111,11 @@ public sealed class CheckpointPredictions : IAsyncDisposable
             {
                 // A plugin replaced right after the checkpoint, or a checkpoint rotated away before it was read: the next one serves.
                 _logger.LogWarning("Predictions stay on the previous checkpoint: {Checkpoint} could not be loaded: {Reason}", directory, e.Message);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Anything else must not end the loading loop either, or no later checkpoint would ever be served.
+                _logger.LogError(e, "Predictions stay on the previous checkpoint: loading {Checkpoint} failed", directory);
             }
             lock (_lock)
             {

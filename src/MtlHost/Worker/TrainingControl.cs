@@ -1,4 +1,5 @@
 using MtlHost.Commands;
+using MtlHost.Core.Training;
 using MtlHost.Dashboard;
 
 namespace MtlHost.Worker;
@@ -62,14 +63,19 @@ public sealed class TrainingControl
     /// </summary>
     /// <param name="taskId">The task.</param>
     /// <param name="cancellationToken">Stops waiting; the task is still removed.</param>
-    /// <returns><see langword="false"/> when no such task is in the run.</returns>
+    /// <returns>Whether the task was removed, is not in the run, or is the last one training (which stays: a run needs a task).</returns>
     /// <exception cref="RunNotActiveException">The run has not started or has ended.</exception>
-    public Task<bool> RemoveTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
+    public Task<TaskRemoval> RemoveTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
         Submit(run =>
         {
+            var training = run.Trainer.Tasks.Where(t => t.State == TaskState.Training).Select(t => t.Id).ToList();
+            if (training.Count == 1 && training[0] == taskId)
+            {
+                return TaskRemoval.LastTask;
+            }
             var removed = run.HotReload?.RemoveTask(taskId, "removed by the operator: DELETE /api/tasks/" + taskId) ?? false;
             _monitor.ObserveTasks(run.Trainer.Tasks);
-            return removed;
+            return removed ? TaskRemoval.Removed : TaskRemoval.NotFound;
         }, cancellationToken);
 
     /// <summary>The hooks that join this control and its monitor to a run of the train command.</summary>

@@ -78,7 +78,11 @@ public sealed class TrainingWorker : BackgroundService
                 CheckpointWritten = (folder, step) =>
                 {
                     control.CheckpointWritten?.Invoke(folder, step);
-                    _predictions.CheckpointWritten(folder, step);
+                    // The checkpoint written at shutdown would only be loaded to be thrown away, and delay the stop.
+                    if (!stopping.IsCancellationRequested)
+                    {
+                        _predictions.CheckpointWritten(folder);
+                    }
                 },
             };
             var code = _train.Run(_session.Output, stopping, hooks);

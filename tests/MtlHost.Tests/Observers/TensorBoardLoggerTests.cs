@@ -1,3 +1,8 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MtlHost.Core.Encoders;
+using MtlHost.Core.Sampling;
+using MtlHost.Core.Training;
 using MtlHost.Observers;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
@@ -48,5 +53,42 @@ public sealed class TensorBoardLoggerTests : IDisposable
         var summaryLoss = run.Json.GetProperty("tasks").EnumerateArray().First(t => t.GetProperty("id").GetString() == "spam")
             .GetProperty("validation").GetProperty("loss").GetDouble();
         scalars.Last(s => s.Tag == TensorBoardLogger.ValidationTag("spam", "loss")).Value.ShouldBe((float)summaryLoss, 1e-4f);
+    }
+
+    [Fact]
+    public void A_log_folder_that_cannot_be_written_stops_the_curves_not_the_training()
+    {
+        var options = new TrainingOptions { Steps = 6, BatchSize = 8, LogEvery = 0, Seed = 5 };
+        using var runtime = MoodsTask.Prepare(_plugins, options);
+        using var encoder = EncoderCatalog.Create(EncoderCatalog.Tiny, options.Seed);
+        using var trainer = new JointTrainer(encoder, [runtime], new ProportionalTaskSampler(), options, 5e-4, TorchSharp.torch.CPU,
+            TinyRuntimes.Tokenizer.PadId, NullLogger.Instance);
+        var logger = new CountingLogger();
+        using var tensorBoard = new TensorBoardLogger(_run.Path, trainer, logger);
+        trainer.RunStep();
+        Directory.Delete(tensorBoard.Directory, recursive: true);
+        File.WriteAllText(tensorBoard.Directory, "a file where the log folder was");
+
+        trainer.Train();
+
+        trainer.Step.ShouldBe(6);
+        logger.Warnings.ShouldBe(1);
+    }
+
+    private sealed class CountingLogger : ILogger
+    {
+        public int Warnings { get; private set; }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning)
+            {
+                Warnings++;
+            }
+        }
     }
 }

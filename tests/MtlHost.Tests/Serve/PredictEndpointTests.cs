@@ -45,6 +45,9 @@ public sealed class PredictEndpointTests
         (await unknown.Content.ReadAsStringAsync()).ShouldContain("no-such-task");
         using var empty = await serve.Client.PostAsJsonAsync("/api/predict", new { text = "" });
         empty.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        using var tooLong = await serve.Client.PostAsJsonAsync("/api/predict", new { text = new string('a', 10_001) });
+        tooLong.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await tooLong.Content.ReadAsStringAsync()).ShouldContain("10,000 characters");
     }
 
     [Fact]

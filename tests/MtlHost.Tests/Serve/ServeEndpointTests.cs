@@ -167,6 +167,21 @@ public sealed class ServeEndpointTests
     }
 
     [Fact]
+    public async Task The_last_task_training_cannot_be_deleted_and_the_run_goes_on()
+    {
+        await using var serve = await ServeRun.StartAsync(["Spam"]);
+        await serve.WaitForStatus(s => s.GetProperty("step").GetInt32() >= 3, "3 steps");
+
+        using var refused = await serve.Control(HttpMethod.Delete, "/api/tasks/spam");
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await refused.Content.ReadAsStringAsync()).ShouldContain("last task");
+        var step = (await serve.Status()).GetProperty("step").GetInt32();
+        var later = await serve.WaitForStatus(s => s.GetProperty("step").GetInt32() > step + 3, "steps after the refused removal");
+        later.GetProperty("state").GetString().ShouldBe("Training");
+    }
+
+    [Fact]
     public async Task A_restart_with_the_same_run_folder_resumes_from_the_latest_checkpoint_and_trains_on()
     {
         await using var first = await ServeRun.StartAsync(TwoPlugins, true, "--checkpoint-every", "5");
