@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Security.Cryptography;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -100,7 +99,7 @@ public sealed class TaskPluginLoader
                 }
             }
 
-            var plugin = new LoadedPlugin(candidate, Sha256Of(candidate.AssemblyPath),
+            var plugin = new LoadedPlugin(candidate, PluginFileHash.Sha256Of(candidate.AssemblyPath),
                 assembly.GetName().Version ?? new Version(0, 0), tasks, loader);
             _logger.LogInformation("Loaded plugin {Plugin} {Version} with tasks {Tasks}", plugin.Name, plugin.AssemblyVersion,
                 string.Join(", ", tasks.Select(t => $"{t.Descriptor.Id} {t.Descriptor.Version}")));
@@ -160,11 +159,5 @@ public sealed class TaskPluginLoader
     {
         _logger.LogWarning("Refused plugin {Plugin}: {Reason}", candidate.Name, reason);
         return new RefusedPlugin(candidate, reason);
-    }
-
-    private static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Plugins;
 
@@ -33,14 +32,14 @@ internal static class CheckpointPluginResolver
                                                    && Path.GetFileName(c.AssemblyPath) == entry.PluginAssembly);
         // A plugin folder may have been renamed: any DLL of the same file name and hash is the same plugin.
         var candidate = named ?? candidates.FirstOrDefault(c => Path.GetFileName(c.AssemblyPath) == entry.PluginAssembly && File.Exists(c.AssemblyPath)
-                                                                && Sha256Of(c.AssemblyPath) == entry.PluginSha256);
+                                                                && PluginFileHash.Sha256Of(c.AssemblyPath) == entry.PluginSha256);
         if (candidate is null)
         {
             throw new CheckpointException(
                 $"Task '{entry.Id}' needs plugin '{entry.Plugin}' ({entry.PluginAssembly}, SHA-256 {entry.PluginSha256}), which is not in the plugins folder " +
                 $"'{Path.GetFullPath(pluginsDirectory)}'. Pass --plugins with the folder the checkpoint was trained with, or rebuild the plugin from the same source at the same commit.");
         }
-        var sha = Sha256Of(candidate.AssemblyPath);
+        var sha = PluginFileHash.Sha256Of(candidate.AssemblyPath);
         if (sha != entry.PluginSha256)
         {
             throw new CheckpointException(
@@ -51,17 +50,11 @@ internal static class CheckpointPluginResolver
         }
         // A copy: training in the same process may overwrite the plugin folder while the predictor still serves.
         var copy = shadow.Copy(candidate);
-        if (Sha256Of(copy.AssemblyPath) != entry.PluginSha256)
+        if (PluginFileHash.Sha256Of(copy.AssemblyPath) != entry.PluginSha256)
         {
             throw new CheckpointException($"Task '{entry.Id}': plugin file '{candidate.AssemblyPath}' changed while it was being loaded; try again.");
         }
         var (plugin, refused) = loader.Load(copy);
         return plugin ?? throw new CheckpointException($"Task '{entry.Id}': plugin '{entry.Plugin}' was refused: {refused!.Reason}");
-    }
-
-    private static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }
