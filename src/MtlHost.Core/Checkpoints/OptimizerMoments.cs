@@ -22,17 +22,29 @@ public static class OptimizerMoments
     {
         var states = StatesByParameter(optimizer);
         var entries = parameters.Where(p => states.TryGetValue(p.Parameter.Handle, out var s) && s.step > 0)
-            .Select(p => (p.Name, State: states[p.Parameter.Handle])).ToList();
+            .Select(p => (p.Name, State: states[p.Parameter.Handle]))
+            .Select(e => (e.Name, e.State.step, e.State.exp_avg, e.State.exp_avg_sq)).ToList();
+        Write(path, entries);
+    }
+
+    /// <summary>
+    /// Writes moments in the format <see cref="Read"/> reads; the one writer of that format, whether the moments come
+    /// from a live optimizer (<see cref="Save"/>) or from a removed head's snapshot.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="entries">Per parameter name, AdamW's step count and first and second moments.</param>
+    internal static void Write(string path, IReadOnlyCollection<(string Name, long Step, Tensor ExpAvg, Tensor ExpAvgSq)> entries)
+    {
         using var stream = File.Create(path);
         using var writer = new BinaryWriter(stream);
         writer.Write(FileMagic);
         writer.Write(entries.Count);
-        foreach (var (name, state) in entries)
+        foreach (var (name, step, expAvg, expAvgSq) in entries)
         {
             writer.Write(name);
-            writer.Write(state.step);
-            state.exp_avg.Save(writer);
-            state.exp_avg_sq.Save(writer);
+            writer.Write(step);
+            expAvg.Save(writer);
+            expAvgSq.Save(writer);
         }
     }
 

@@ -142,18 +142,9 @@ public sealed class HeadSnapshot : IDisposable
     /// <param name="path">The file.</param>
     public void SaveMoments(string path)
     {
-        var trained = _tensors.Where(t => t.Value.ExpAvg is not null).ToList();
-        using var stream = File.Create(path);
-        using var writer = new BinaryWriter(stream);
-        writer.Write(OptimizerMoments.FileMagic);
-        writer.Write(trained.Count);
-        foreach (var (name, state) in trained)
-        {
-            writer.Write(name);
-            writer.Write(state.OptimizerStep);
-            state.ExpAvg!.Save(writer);
-            state.ExpAvgSq!.Save(writer);
-        }
+        var trained = _tensors.Where(t => t.Value.ExpAvg is not null)
+            .Select(t => (t.Key, t.Value.OptimizerStep, t.Value.ExpAvg!, t.Value.ExpAvgSq!)).ToList();
+        OptimizerMoments.Write(path, trained);
     }
 
     /// <summary>
