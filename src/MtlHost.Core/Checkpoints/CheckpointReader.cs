@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MtlHost.Core.Export;
 
 namespace MtlHost.Core.Checkpoints;
 
@@ -52,5 +53,21 @@ public static class CheckpointReader
         return File.Exists(path)
             ? path
             : throw new CheckpointException($"The {what} ('{path}') are missing; the checkpoint is incomplete, write it again with a training run.");
+    }
+
+    /// <summary>Reads the tensors of a weights file of the checkpoint without building its module.</summary>
+    /// <param name="path">The file, as <see cref="RequireFile"/> returns it.</param>
+    /// <returns>The tensors, in file order.</returns>
+    /// <exception cref="CheckpointException">The file cannot be read or is not in TorchSharp's format.</exception>
+    public static IReadOnlyList<StoredTensor> ReadWeights(string path)
+    {
+        try
+        {
+            return TorchSharpStateFile.Read(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new CheckpointException($"'{path}' cannot be read ({e.Message}); the checkpoint is damaged, write it again with a training run.", e);
+        }
     }
 }

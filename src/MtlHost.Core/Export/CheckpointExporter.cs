@@ -44,7 +44,7 @@ public static class CheckpointExporter
         var files = new List<string>();
         var tensorCount = 0;
 
-        var encoderTensors = ReadWeights(CheckpointReader.RequireFile(source, manifest.Encoder.File, "encoder weights"));
+        var encoderTensors = CheckpointReader.ReadWeights(CheckpointReader.RequireFile(source, manifest.Encoder.File, "encoder weights"));
         var meta = new Dictionary<string, string>
         {
             ["format"] = "pt",
@@ -65,7 +65,7 @@ public static class CheckpointExporter
         var tasks = new JsonArray();
         foreach (var task in manifest.Tasks)
         {
-            var tensors = ReadWeights(CheckpointReader.RequireFile(source, task.HeadFile, $"head weights of task '{task.Id}'"));
+            var tensors = CheckpointReader.ReadWeights(CheckpointReader.RequireFile(source, task.HeadFile, $"head weights of task '{task.Id}'"));
             var file = $"heads/{task.Id}.safetensors";
             SafeTensorsFile.Write(Path.Combine(target, file), tensors, new Dictionary<string, string>(meta) { ["mtlhost.task"] = task.Id });
             files.Add(file);
@@ -96,7 +96,7 @@ public static class CheckpointExporter
         var branches = new JsonArray();
         foreach (var branch in manifest.Branches)
         {
-            var tensors = ReadWeights(CheckpointReader.RequireFile(source, branch.File, $"weights of encoder branch '{branch.Name}'"));
+            var tensors = CheckpointReader.ReadWeights(CheckpointReader.RequireFile(source, branch.File, $"weights of encoder branch '{branch.Name}'"));
             var file = $"branches/{branch.Name}.safetensors";
             SafeTensorsFile.Write(Path.Combine(target, file), tensors, new Dictionary<string, string>(meta) { ["mtlhost.branch"] = branch.Name });
             files.Add(file);
@@ -155,17 +155,6 @@ public static class CheckpointExporter
         return new ExportResult(target, files, tensorCount);
     }
 
-    private static IReadOnlyList<StoredTensor> ReadWeights(string path)
-    {
-        try
-        {
-            return TorchSharpStateFile.Read(path);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            throw new CheckpointException($"'{path}' cannot be read ({e.Message}); the checkpoint is damaged, write it again with a training run.", e);
-        }
-    }
 
     private static JsonObject Shapes(IReadOnlyList<StoredTensor> tensors)
     {

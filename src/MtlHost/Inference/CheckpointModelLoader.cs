@@ -68,7 +68,7 @@ internal static class CheckpointModelLoader
             foreach (var entry in manifest.Branches)
             {
                 var path = CheckpointReader.RequireFile(directory, entry.File, $"weights of encoder branch '{entry.Name}'");
-                var tensors = ReadBranchTensors(path);
+                var tensors = CheckpointReader.ReadWeights(path);
                 SharingOptions options;
                 switch (entry.Strategy)
                 {
@@ -122,17 +122,6 @@ internal static class CheckpointModelLoader
         }
     }
 
-    private static IReadOnlyList<MtlHost.Core.Export.StoredTensor> ReadBranchTensors(string path)
-    {
-        try
-        {
-            return MtlHost.Core.Export.TorchSharpStateFile.Read(path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new CheckpointException($"'{path}' cannot be read ({e.Message}); the checkpoint is damaged, write it again with a training run.", e);
-        }
-    }
 
     // A task's branch is named after the task, or after its task group; an unnamed group is named after its tasks joined by '+'.
     /// <summary>The encoder branch a task reads; <see langword="null"/> with hard sharing.</summary>
