@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +24,7 @@ public sealed partial class CheckpointStore
     public CheckpointStore(string runDirectory, int keep, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
-        Root = Path.Combine(Path.GetFullPath(runDirectory), FolderName);
+        Root = RootOf(runDirectory);
         Keep = keep;
         _logger = logger;
     }
@@ -53,7 +52,8 @@ public sealed partial class CheckpointStore
     {
         var folder = FolderOf(step);
         write(folder);
-        var steps = StepFolders().OrderByDescending(f => f.Step).ToList();
+        DeleteInterruptedDeletions();
+        var steps = StepFolders(Root).OrderByDescending(f => f.Step).ToList();
         foreach (var old in steps.Skip(Keep))
         {
             try
@@ -66,7 +66,8 @@ public sealed partial class CheckpointStore
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A checkpoint that cannot be deleted now costs disk space, not correctness; the next write retries.
+                // A checkpoint that cannot be deleted now costs disk space, not correctness; the next write retries
+                // (the step-N folder is still beyond Keep, or its .deleting folder is cleaned by DeleteInterruptedDeletions).
                 _logger.LogWarning("Could not delete old checkpoint {Checkpoint}: {Reason}", old.Path, e.Message);
             }
         }
@@ -78,21 +79,33 @@ public sealed partial class CheckpointStore
     /// interrupted (staging folders) are deleted first; incomplete or unreadable folders are skipped with a warning.
     /// </summary>
     /// <returns>The checkpoint's folder and manifest.</returns>
-    public (string Directory, CheckpointManifest Manifest)? FindLatest()
+    public (string Directory, CheckpointManifest Manifest)? FindLatest() => FindLatestIn(Root, _logger);
+
+    /// <summary>
+    /// The newest complete checkpoint of a run folder, as <see cref="FindLatest()"/> finds it, for a reader that writes
+    /// no checkpoint and so has no <see cref="Keep"/> to give.
+    /// </summary>
+    /// <param name="runDirectory">The run folder (<c>--out</c>).</param>
+    /// <param name="logger">Receives what was cleaned and skipped.</param>
+    /// <returns>The checkpoint's folder and manifest, or <see langword="null"/> when there is none.</returns>
+    public static (string Directory, CheckpointManifest Manifest)? FindLatest(string runDirectory, ILogger logger) =>
+        FindLatestIn(RootOf(runDirectory), logger);
+
+    private static (string Directory, CheckpointManifest Manifest)? FindLatestIn(string root, ILogger logger)
     {
-        if (!Directory.Exists(Root))
+        if (!Directory.Exists(root))
         {
             return null;
         }
-        RecoverInterruptedWrites(Root, _logger);
-        foreach (var (step, path) in StepFolders().OrderByDescending(f => f.Step))
+        RecoverInterruptedWrites(root, logger);
+        foreach (var (step, path) in StepFolders(root).OrderByDescending(f => f.Step))
         {
             var problem = Verify(path, out var manifest);
             if (problem is null && manifest!.Step == step)
             {
                 return (path, manifest);
             }
-            _logger.LogWarning("Skipping checkpoint {Checkpoint}: {Problem}", path, problem ?? $"its manifest says step {manifest!.Step}, not {step}");
+            logger.LogWarning("Skipping checkpoint {Checkpoint}: {Problem}", path, problem ?? $"its manifest says step {manifest!.Step}, not {step}");
         }
         return null;
     }
@@ -104,22 +117,18 @@ public sealed partial class CheckpointStore
     public static string? Verify(string directory, out CheckpointManifest? manifest)
     {
         manifest = null;
-        var manifestPath = Path.Combine(directory, "manifest.json");
-        if (!File.Exists(manifestPath))
+        if (!File.Exists(Path.Combine(directory, "manifest.json")))
         {
             return "it has no manifest.json";
         }
         try
         {
-            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(manifestPath), CheckpointWriter.JsonOptions);
+            // The reader's checks, so that a checkpoint this store would resume is one every reader accepts (format included).
+            manifest = CheckpointReader.ReadManifest(directory);
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return $"its manifest.json cannot be read ({e.Message})";
-        }
-        if (manifest is null)
-        {
-            return "its manifest.json is empty";
         }
         if (manifest.Training is null || manifest.Files.Count == 0)
         {
@@ -182,13 +191,42 @@ public sealed partial class CheckpointStore
         }
     }
 
-    private IEnumerable<(int Step, string Path)> StepFolders()
+    private static string RootOf(string runDirectory) => Path.Combine(Path.GetFullPath(runDirectory), FolderName);
+
+    // Only the .deleting leftovers: a .tmp or .old folder may belong to a write in progress in another process, and is
+    // recovered at the next start (FindLatest) instead.
+    private void DeleteInterruptedDeletions()
     {
         if (!Directory.Exists(Root))
         {
-            yield break;
+            return;
         }
         foreach (var folder in Directory.EnumerateDirectories(Root))
+        {
+            var match = Leftover().Match(Path.GetFileName(folder));
+            if (!match.Success || match.Groups["kind"].Value != "deleting")
+            {
+                continue;
+            }
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+                _logger.LogInformation("Deleted {Folder}, left by an interrupted deletion of an old checkpoint", folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogWarning("Could not delete {Folder}, left by an interrupted deletion of an old checkpoint: {Reason}", folder, e.Message);
+            }
+        }
+    }
+
+    private static IEnumerable<(int Step, string Path)> StepFolders(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            yield break;
+        }
+        foreach (var folder in Directory.EnumerateDirectories(root))
         {
             var match = StepFolder().Match(Path.GetFileName(folder));
             if (match.Success && int.TryParse(match.Groups["step"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var step))

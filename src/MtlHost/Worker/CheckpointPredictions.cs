@@ -28,7 +28,7 @@ public sealed class CheckpointPredictions : IAsyncDisposable
         _pluginsDirectory = pluginsDirectory;
         _logger = logger;
         Batcher = new PredictionBatcher(null, options, logger);
-        var latest = new CheckpointStore(runDirectory, keep: 1, logger).FindLatest();
+        var latest = CheckpointStore.FindLatest(runDirectory, logger);
         if (latest is { } found)
         {
             CheckpointWritten(found.Directory);

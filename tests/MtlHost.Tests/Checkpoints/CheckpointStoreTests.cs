@@ -53,6 +53,34 @@ public sealed class CheckpointStoreTests : IDisposable
         store.FindLatest().ShouldBeNull();
     }
 
+    [Fact]
+    public void A_write_deletes_what_an_interrupted_deletion_left_but_not_a_staging_folder()
+    {
+        var store = new CheckpointStore(_run.Path, keep: 2, NullLogger.Instance);
+        Folder(".step-000000001.deleting-12", "encoder.bin");
+        Folder(".step-000000009.tmp-13", "encoder.bin");
+
+        store.Write(2, folder => Folder(Path.GetRelativePath(store.Root, folder), "encoder.bin"));
+
+        Directory.GetDirectories(store.Root).Select(Path.GetFileName).Order(StringComparer.Ordinal)
+            .ShouldBe([".step-000000009.tmp-13", "step-000000002"]);
+    }
+
+    [Fact]
+    public void A_manifest_of_another_format_is_not_complete_and_the_run_folder_alone_finds_the_latest()
+    {
+        var foreign = Folder("step-000000005", "encoder.bin");
+        var manifest = new CheckpointManifest
+        {
+            Format = 2, CreatedUtc = "2026-01-01T00:00:00Z", Step = 5, Seed = 1, SdkVersion = "1.0.0",
+            Encoder = new CheckpointManifest.EncoderEntry("tiny", "encoder.bin", 8, 1, 1, 16), Tasks = [],
+        };
+        File.WriteAllText(Path.Combine(foreign, "manifest.json"), System.Text.Json.JsonSerializer.Serialize(manifest, CheckpointWriter.JsonOptions));
+
+        CheckpointStore.Verify(foreign, out _).ShouldNotBeNull().ShouldContain("format 2");
+        CheckpointStore.FindLatest(_run.Path, NullLogger.Instance).ShouldBeNull();
+    }
+
     private string Folder(string name, string file)
     {
         var path = Path.Combine(_run.Path, CheckpointStore.FolderName, name);
