@@ -291,7 +291,7 @@ public sealed class JointTrainer : IDisposable
             }
             records = TrainStep(chosen.Select(i => live[i]).ToList(), random);
         }
-        StepCompleted?.Invoke(new TrainingStepRecord(Step, _options.Continuous ? int.MaxValue : _options.Steps, clock.Elapsed.TotalSeconds, learningRate, records));
+        StepCompleted?.Invoke(new TrainingStepRecord(Step, _options.Continuous ? null : _options.Steps, clock.Elapsed.TotalSeconds, learningRate, records));
     }
 
     private List<TaskStepRecord> TrainStep(IReadOnlyList<TaskRuntime> tasks, Random random)

@@ -62,22 +62,23 @@ public sealed class ConsoleProgress : IDisposable
 
     /// <summary>Renders one line of the bar.</summary>
     /// <param name="step">Steps taken.</param>
-    /// <param name="totalSteps">The step budget; a budget of <see cref="int.MaxValue"/> (train until stopped) has no bar or ETA.</param>
+    /// <param name="totalSteps">The step budget; <see langword="null"/> (train until stopped) has no bar or ETA.</param>
     /// <param name="stepsPerSecond">Recent rate, or 0 when not known yet.</param>
     /// <param name="losses">Each task's latest loss.</param>
     /// <param name="width">Columns available; the line is cut to fit.</param>
     /// <returns>The line, without a line break.</returns>
-    public static string Render(int step, int totalSteps, double stepsPerSecond, IReadOnlyDictionary<string, double> losses, int width)
+    public static string Render(int step, int? totalSteps, double stepsPerSecond, IReadOnlyDictionary<string, double> losses, int width)
     {
         var line = new StringBuilder();
-        var bounded = totalSteps is > 0 and < int.MaxValue;
+        var budget = totalSteps ?? 0;
+        var bounded = budget > 0;
         if (bounded)
         {
             const int barWidth = 24;
-            var fraction = Math.Clamp(step / (double)totalSteps, 0, 1);
+            var fraction = Math.Clamp(step / (double)budget, 0, 1);
             var filled = (int)Math.Round(fraction * barWidth);
             line.Append('[').Append('#', filled).Append('.', barWidth - filled).Append("] ");
-            line.Append(CultureInfo.InvariantCulture, $"{step}/{totalSteps} {fraction * 100,3:F0}%");
+            line.Append(CultureInfo.InvariantCulture, $"{step}/{budget} {fraction * 100,3:F0}%");
         }
         else
         {
@@ -88,7 +89,7 @@ public sealed class ConsoleProgress : IDisposable
             line.Append(CultureInfo.InvariantCulture, $"  {stepsPerSecond:F2} steps/s");
             if (bounded)
             {
-                line.Append("  ETA ").Append(FormatDuration(TimeSpan.FromSeconds(Math.Max(0, totalSteps - step) / stepsPerSecond)));
+                line.Append("  ETA ").Append(FormatDuration(TimeSpan.FromSeconds(Math.Max(0, budget - step) / stepsPerSecond)));
             }
         }
         foreach (var (task, loss) in losses)

@@ -30,7 +30,7 @@ public sealed class ConsoleProgressTests : IDisposable
     [Fact]
     public void A_run_without_a_step_budget_has_no_bar_or_time_left()
     {
-        var line = ConsoleProgress.Render(5000, int.MaxValue, 4.0, new Dictionary<string, double> { ["spam"] = 0.5 }, 200);
+        var line = ConsoleProgress.Render(5000, null, 4.0, new Dictionary<string, double> { ["spam"] = 0.5 }, 200);
 
         line.ShouldBe("step 5000  4.00 steps/s  spam 0.500");
     }
