@@ -59,19 +59,19 @@ public static class DashboardEndpoints
         control.MapPost("/pause", (TrainingControl training, RunMonitor monitor) =>
         {
             training.Pause();
-            return Results.Json(new { paused = true, step = monitor.Status().Step });
+            return Results.Json(new { paused = true, step = monitor.Step });
         });
         control.MapPost("/resume", (TrainingControl training, RunMonitor monitor) =>
         {
             training.Resume();
-            return Results.Json(new { paused = false, step = monitor.Status().Step });
+            return Results.Json(new { paused = false, step = monitor.Step });
         });
         control.MapPost("/checkpoint", async (TrainingControl training, CancellationToken aborted) =>
             await Control(async () => Results.Json(await training.CheckpointAsync(aborted))));
         control.MapDelete("/tasks/{id}", async (string id, TrainingControl training, RunMonitor monitor, CancellationToken aborted) =>
             await Control(async () => await training.RemoveTaskAsync(id, aborted) switch
             {
-                TaskRemoval.Removed => Results.Json(new { removed = id, step = monitor.Status().Step }),
+                TaskRemoval.Removed => Results.Json(new { removed = id, step = monitor.Step }),
                 TaskRemoval.LastTask => Results.Json(new { error = $"'{id}' is the last task training; a run needs one. Drop another plugin in first, " +
                                                                   "or stop the service to end the run." }, statusCode: StatusCodes.Status409Conflict),
                 _ => Results.Json(new { error = $"No task '{id}' is in the run; GET /api/status lists the tasks." }, statusCode: StatusCodes.Status404NotFound),

@@ -141,6 +141,18 @@ public sealed class RunMonitor
         }
     }
 
+    /// <summary>Steps the run has taken, as <see cref="Status"/> reports it, without the cost of a whole snapshot (process memory).</summary>
+    public int Step
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _step;
+            }
+        }
+    }
+
     /// <summary>The run now, as <c>GET /api/status</c> returns it.</summary>
     /// <returns>A snapshot.</returns>
     public RunStatusView Status()
