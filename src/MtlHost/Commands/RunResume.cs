@@ -16,6 +16,13 @@ namespace MtlHost.Commands;
 public static class RunResume
 {
     /// <summary>
+    /// Key of the step budget in the settings a checkpoint records. Recorded, not matched: a restart may change the
+    /// budget (train longer), but the learning-rate schedule and the sampler's annealing are laid out over it, so
+    /// <see cref="WarnIfStepBudgetChanged"/> says so.
+    /// </summary>
+    public const string StepBudgetSetting = "--steps";
+
+    /// <summary>
     /// The settings a resumed run must share with the checkpointed one, by command-line option: the weights,
     /// the optimizer and weighting state and the data order only mean something under these.
     /// </summary>
@@ -38,6 +45,37 @@ public static class RunResume
             values["--task-groups"] = settings.SharingOptions.TaskGroups ?? "";
         }
         return values;
+    }
+
+    /// <summary>The settings a checkpoint records: <see cref="SettingsToMatch"/> and the step budget (<see cref="StepBudgetSetting"/>).</summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <returns>Option name to value.</returns>
+    public static IReadOnlyDictionary<string, string> SettingsToRecord(HostSettings settings)
+    {
+        var values = new SortedDictionary<string, string>(SettingsToMatch(settings).ToDictionary(), StringComparer.Ordinal)
+        {
+            [StepBudgetSetting] = StepBudgetOf(settings),
+        };
+        return values;
+    }
+
+    /// <summary>
+    /// Warns when a resumed run has another step budget than the checkpointed one: the learning rate (warm-up, decay) and
+    /// annealed sampling then follow the new budget from the resumed step on, which is allowed but should not go unnoticed.
+    /// Checkpoints written before the budget was recorded are not checked.
+    /// </summary>
+    /// <param name="directory">The checkpoint.</param>
+    /// <param name="manifest">Its manifest.</param>
+    /// <param name="settings">This run's settings.</param>
+    /// <param name="logger">Receives the warning.</param>
+    public static void WarnIfStepBudgetChanged(string directory, CheckpointManifest manifest, HostSettings settings, ILogger logger)
+    {
+        var now = StepBudgetOf(settings);
+        if (manifest.Training?.Settings.TryGetValue(StepBudgetSetting, out var was) == true && !string.Equals(was, now, StringComparison.Ordinal))
+        {
+            logger.LogWarning("Resuming checkpoint {Checkpoint} (step {Step}) with another step budget: it was trained with --steps {Old}, this run has " +
+                              "--steps {New}; the learning-rate schedule and sampling follow the new budget from here on", directory, manifest.Step, was, now);
+        }
     }
 
     /// <summary>Refuses to resume a checkpoint whose run had other settings that must match.</summary>
@@ -133,6 +171,13 @@ public static class RunResume
             logger.LogInformation("Task {Task} is new since the checkpoint: it starts fresh", task.Id);
         }
         tracker.Restore(training.Selection.Best, training.Selection.BestStep, training.Selection.EvaluationsSinceBest);
+    }
+
+    // A continuous run's budget still sizes its warm-up, so it is part of the value.
+    private static string StepBudgetOf(HostSettings settings)
+    {
+        var steps = settings.Training.Steps.ToString(CultureInfo.InvariantCulture);
+        return settings.Training.Continuous ? $"{steps} (continuous)" : steps;
     }
 
     private static string Shown(string value) => value.Length == 0 ? "(none)" : value;

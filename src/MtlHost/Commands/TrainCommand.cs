@@ -178,10 +178,12 @@ public sealed class TrainCommand
         // A run folder that holds a checkpoint resumes from its latest complete one.
         var store = new CheckpointStore(outDirectory, settings.Training.KeepCheckpoints, _logger);
         var resumeSettings = RunResume.SettingsToMatch(settings);
+        var recordedSettings = RunResume.SettingsToRecord(settings);
         var resume = store.FindLatest();
         if (resume is { } found)
         {
             RunResume.CheckSettings(found.Directory, found.Manifest, resumeSettings);
+            RunResume.WarnIfStepBudgetChanged(found.Directory, found.Manifest, settings, _logger);
         }
 
         _logger.LogInformation("Building encoder {Encoder} on {Device}", settings.Encoder, settings.Device);
@@ -252,7 +254,7 @@ public sealed class TrainCommand
         // A resumable checkpoint of the run as it is now, in <out>/checkpoints/step-N; the oldest beyond --keep-checkpoints go.
         string WriteCheckpoint()
         {
-            var state = new CheckpointTrainingState(trainer, resumeSettings, new CheckpointManifest.SelectionEntry(selection.Tracker.Best,
+            var state = new CheckpointTrainingState(trainer, recordedSettings, new CheckpointManifest.SelectionEntry(selection.Tracker.Best,
                 selection.Tracker.BestStep, selection.Tracker.EvaluationsSinceBest));
             var folder = store.Write(trainer.Step, directory => CheckpointWriter.Write(directory, settings.Encoder, encoder, trainer.Tasks, trainer.Step,
                 settings.Training, null, archive.Heads, trainer.Branches, trainer.Weighting, state));

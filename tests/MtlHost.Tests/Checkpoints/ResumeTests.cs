@@ -1,4 +1,9 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MtlHost.Commands;
+using MtlHost.Core.Training;
+using MtlHost.Hosting;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
@@ -142,6 +147,22 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_with_another_step_budget_trains_on_with_a_warning_naming_both_budgets()
+    {
+        TrainRun.Of(null, Args(_runs.Combine("b"), "--steps", "2")).ExitCode.ShouldBe(0);
+        var (directory, manifest) = CheckpointStore.FindLatest(_runs.Combine("b"), NullLogger.Instance).ShouldNotBeNull();
+        var warnings = new List<string>();
+        HostSettings With(int steps) => new(_plugins.Path, "tiny", "cpu", new TrainingOptions { Steps = steps }, _runs.Combine("b"));
+
+        RunResume.WarnIfStepBudgetChanged(directory, manifest, With(2), new WarningLogger(warnings));
+        warnings.ShouldBeEmpty();
+        RunResume.WarnIfStepBudgetChanged(directory, manifest, With(4), new WarningLogger(warnings));
+        warnings.ShouldHaveSingleItem().ShouldContain("trained with --steps 2, this run has --steps 4");
+        var resumed = HostRun.Of(["train", .. Args(_runs.Combine("b"), "--steps", "4")]);
+        resumed.ExitCode.ShouldBe(0);
+    }
+
+    [Fact]
     public void A_complete_checkpoint_whose_contents_are_corrupt_exits_2_naming_it_and_the_way_out()
     {
         TrainRun.Of(null, Args(_runs.Combine("c"), "--steps", "2")).ExitCode.ShouldBe(0);
@@ -185,6 +206,21 @@ public sealed class ResumeTests : IDisposable
         // The removed head is the one trained before the restart, byte for byte.
         File.ReadAllBytes(_runs.Combine("p", CheckpointStore.FolderName, "step-000000005", "heads", "wordclass.bin"))
             .ShouldBe(File.ReadAllBytes(_runs.Combine("p", CheckpointStore.FolderName, "step-000000003", "heads", "wordclass.bin")));
+    }
+
+    private sealed class WarningLogger(List<string> warnings) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning)
+            {
+                warnings.Add(formatter(state, exception));
+            }
+        }
     }
 
     private string[] Args(string outDirectory, params string[] options) =>
