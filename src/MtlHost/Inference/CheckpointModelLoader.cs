@@ -4,6 +4,7 @@ using MtlHost.Core.Encoders;
 using MtlHost.Core.Sharing;
 using MtlHost.Core.Training;
 using MtlHost.Plugins;
+using static TorchSharp.torch;
 
 namespace MtlHost.Inference;
 
@@ -39,17 +40,8 @@ internal static class CheckpointModelLoader
         {
             encoder = new BertEncoder(config);
         }
-        try
-        {
-            encoder.load(path);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
-        {
-            encoder.Dispose();
-            throw new CheckpointException($"Encoder weights '{path}' cannot be read ({e.Message}); the checkpoint is damaged, write it again with a training run.", e);
-        }
-        encoder.eval();
-        return encoder;
+        return LoadWeights(encoder, path,
+            e => $"Encoder weights '{path}' cannot be read ({e.Message}); the checkpoint is damaged, write it again with a training run.");
     }
 
     // The manifest names each branch and its strategy but not the strategy's options: they are read back from the
@@ -174,17 +166,26 @@ internal static class CheckpointModelLoader
             // Plugin code: its failure makes this task unavailable, not the whole checkpoint unloadable.
             throw new CheckpointException($"Task '{entry.Id}': the plugin's CreateHead threw {e.GetType().Name}: {e.Message}", e);
         }
+        LoadWeights(head, path,
+            e => $"Head weights of task '{entry.Id}' ('{path}') do not fit the plugin's head ({e.Message}); use the checkpoint's plugins.");
+        var kind = Enum.Parse<TaskKind>(entry.Kind);
+        return new LoadedHead(new PredictorTask(entry.Id, kind, entry.Labels.ToArray(), entry.State), descriptor, head);
+    }
+
+    // Reads a freshly built module's weights and puts it in evaluation mode; a file that does not fit disposes the
+    // module, so no half-loaded module is left behind.
+    private static T LoadWeights<T>(T module, string path, Func<Exception, string> failure) where T : nn.Module
+    {
         try
         {
-            head.load(path);
+            module.load(path);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
         {
-            head.Dispose();
-            throw new CheckpointException($"Head weights of task '{entry.Id}' ('{path}') do not fit the plugin's head ({e.Message}); use the checkpoint's plugins.", e);
+            module.Dispose();
+            throw new CheckpointException(failure(e), e);
         }
-        head.eval();
-        var kind = Enum.Parse<TaskKind>(entry.Kind);
-        return new LoadedHead(new PredictorTask(entry.Id, kind, entry.Labels.ToArray(), entry.State), descriptor, head);
+        module.eval();
+        return module;
     }
 }
