@@ -49,7 +49,7 @@ public sealed class CheckpointStoreTests : IDisposable
         var empty = Folder("step-000000005", "encoder.bin");
         File.WriteAllText(Path.Combine(empty, "manifest.json"), "{ \"step\": 5, \"tru");
 
-        CheckpointStore.Verify(empty, out _).ShouldContain("cannot be read");
+        CheckpointStore.Verify(empty, out _).ShouldNotBeNull().ShouldContain("cannot be read");
         store.FindLatest().ShouldBeNull();
     }
 
