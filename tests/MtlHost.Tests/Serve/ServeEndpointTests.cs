@@ -190,13 +190,16 @@ public sealed class ServeEndpointTests
                                                     s.GetProperty("lastCheckpoint").GetProperty("step").GetInt32() >= 10, "a periodic checkpoint at step 10");
         before.GetProperty("lastCheckpoint").GetProperty("path").GetString()!.ShouldContain(Path.Combine("checkpoints", "step-"));
 
-        await using var second = await first.RestartAsync();
+        // No periodic checkpoint soon after the restart: the last checkpoint the status shows is the one it resumed from.
+        await using var second = await first.RestartAsync("--checkpoint-every", "100000");
 
         first.ExitCode.ShouldBe(0);
         var stoppedAt = JsonDocument.Parse(File.ReadAllText(Path.Combine(first.OutDirectory, "summary.json"))).RootElement.GetProperty("steps").GetInt32();
         // Continuous training has no step budget: the resumed run must go on training, not take the checkpoint for a finished run.
         var resumed = await second.WaitForStatus(s => s.GetProperty("step").GetInt32() > stoppedAt + 5, $"steps beyond {stoppedAt} after the restart");
         resumed.GetProperty("state").GetString().ShouldBe("Training");
+        resumed.GetProperty("lastCheckpoint").ValueKind.ShouldBe(JsonValueKind.Object, "the checkpoint it resumed from is its last checkpoint");
+        resumed.GetProperty("lastCheckpoint").GetProperty("step").GetInt32().ShouldBe(stoppedAt);
         resumed.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("id").GetString() == "spam").GetProperty("stepsTrained").GetInt32()
             .ShouldBeGreaterThan(0);
     }

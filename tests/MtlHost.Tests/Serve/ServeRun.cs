@@ -71,12 +71,13 @@ public sealed class ServeRun : IAsyncDisposable
     /// Stops this service gracefully and starts it again over the same plugins and run folder, as a restart of the
     /// process does; the new run owns the folders from then on.
     /// </summary>
+    /// <param name="extra">More command-line options for the new start; the first start's when none are given.</param>
     /// <returns>The restarted service.</returns>
-    public async Task<ServeRun> RestartAsync()
+    public async Task<ServeRun> RestartAsync(params string[] extra)
     {
         await StopAsync();
         _foldersHandedOn = true;
-        return await StartAsync(Plugins, Folder, withToken: true, _extra);
+        return await StartAsync(Plugins, Folder, withToken: true, extra.Length > 0 ? extra : _extra);
     }
 
     private static async Task<ServeRun> StartAsync(TemporaryDirectory pluginsFolder, TemporaryDirectory folder, bool withToken, string[] extra)
