@@ -273,7 +273,7 @@ public sealed class TrainCommand
                 _logger.LogInformation("Watching {Directory} for plugin changes (hot reload); shadow copies in {Shadow}",
                     settings.PluginsDirectory, hotReload.ShadowDirectory);
             }
-            hooks?.Started?.Invoke(new TrainingRunContext(trainer, hotReload, outDirectory, WriteCheckpoint));
+            hooks?.Started?.Invoke(new TrainingRunContext(trainer, hotReload, outDirectory, WriteCheckpoint, resume?.Directory));
             void BetweenSteps()
             {
                 // First, so that a plugin change that goes wrong cannot cost the steps since the last checkpoint.

@@ -12,4 +12,6 @@ namespace MtlHost.Commands;
 /// are kept); call it only on the training thread. Returns its folder. The run also writes one at its end, unless this
 /// step's is already written.
 /// </param>
-public sealed record TrainingRunContext(JointTrainer Trainer, HotReloadCoordinator? HotReload, string OutDirectory, Func<string> WriteCheckpoint);
+/// <param name="ResumedFrom">The checkpoint folder the run resumed from (its step is the trainer's at start), or <see langword="null"/> for a new run.</param>
+public sealed record TrainingRunContext(JointTrainer Trainer, HotReloadCoordinator? HotReload, string OutDirectory, Func<string> WriteCheckpoint,
+    string? ResumedFrom);

@@ -18,27 +18,21 @@ public sealed class CheckpointPredictions : IAsyncDisposable
     private Task _loading = Task.CompletedTask;
     private bool _disposed;
 
-    /// <summary>Creates the loader and its batcher; with a checkpoint already in the run folder (a restart), it starts loading that one.</summary>
-    /// <param name="runDirectory">The run folder (<c>--out</c>).</param>
+    /// <summary>Creates the loader and its batcher, which answers 503 until the first checkpoint (written or resumed from) is loaded.</summary>
     /// <param name="pluginsDirectory">The plugins folder, which holds the DLLs the checkpoints name.</param>
     /// <param name="options">How concurrent requests are batched.</param>
     /// <param name="logger">Receives loads and failed loads.</param>
-    public CheckpointPredictions(string runDirectory, string pluginsDirectory, PredictionBatcherOptions options, ILogger logger)
+    public CheckpointPredictions(string pluginsDirectory, PredictionBatcherOptions options, ILogger logger)
     {
         _pluginsDirectory = pluginsDirectory;
         _logger = logger;
         Batcher = new PredictionBatcher(null, options, logger);
-        var latest = CheckpointStore.FindLatest(runDirectory, logger);
-        if (latest is { } found)
-        {
-            CheckpointWritten(found.Directory);
-        }
     }
 
     /// <summary>Answers the prediction requests.</summary>
     public PredictionBatcher Batcher { get; }
 
-    /// <summary>Schedules loading a checkpoint the run has just written; when several arrive during one load, the newest wins.</summary>
+    /// <summary>Schedules loading a checkpoint the run has just written or resumed from; when several arrive during one load, the newest wins.</summary>
     /// <param name="directory">The checkpoint's folder.</param>
     public void CheckpointWritten(string directory)
     {

@@ -54,6 +54,10 @@ public sealed class RunMonitor
             _totalSteps = totalSteps;
             _step = run.Trainer.Step;
             _state = RunState.Training;
+            if (run.ResumedFrom is not null)
+            {
+                _lastCheckpoint = new CheckpointView(run.ResumedFrom, run.Trainer.Step, DateTime.UtcNow);
+            }
         }
         ObserveTasks(run.Trainer.Tasks);
     }
@@ -124,6 +128,18 @@ public sealed class RunMonitor
             if (checkpoint is not null)
             {
                 _lastCheckpoint = new CheckpointView(checkpoint, _step, DateTime.UtcNow);
+            }
+        }
+    }
+
+    /// <summary>The newest checkpoint of the run (written, or resumed from), or <see langword="null"/> while there is none.</summary>
+    public CheckpointView? LastCheckpoint
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastCheckpoint;
             }
         }
     }

@@ -73,7 +73,7 @@ public sealed class ServeHost : IAsyncDisposable
         builder.Services.AddSingleton(dashboard);
         builder.Services.AddSingleton<RunMonitor>();
         builder.Services.AddSingleton<TrainingControl>();
-        builder.Services.AddSingleton(services => new CheckpointPredictions(settings.OutDirectory, settings.PluginsDirectory,
+        builder.Services.AddSingleton(services => new CheckpointPredictions(settings.PluginsDirectory,
             new PredictionBatcherOptions(), services.GetRequiredService<ILogger<CheckpointPredictions>>()));
         builder.Services.AddHostedService<TrainingWorker>();
 

@@ -53,8 +53,9 @@ public sealed class TrainingControl
     public Task<CheckpointView> CheckpointAsync(CancellationToken cancellationToken = default) =>
         Submit(run =>
         {
+            // Writing it raises the run's CheckpointWritten hook, which has told the monitor already.
             var path = run.WriteCheckpoint();
-            return _monitor.CheckpointWritten(path, run.Trainer.Step);
+            return _monitor.LastCheckpoint ?? _monitor.CheckpointWritten(path, run.Trainer.Step);
         }, cancellationToken);
 
     /// <summary>

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
 using MtlHost.Commands;
-using MtlHost.Core.Checkpoints;
 using MtlHost.Hosting;
 
 namespace MtlHost.Worker;
@@ -71,15 +70,18 @@ public sealed class TrainingWorker : BackgroundService
         try
         {
             var settings = HostSettings.Read(_configuration);
-            // A restart resumes from the newest checkpoint: the dashboard shows it from the start, not only from the next one.
-            if (CheckpointStore.FindLatest(settings.OutDirectory, _logger) is { } resumed)
-            {
-                _monitor.CheckpointWritten(resumed.Directory, resumed.Manifest.Step);
-            }
             var control = _control.Hooks(settings.Training.Continuous ? null : settings.Training.Steps, stopping);
             var hooks = new RunHooks
             {
-                Started = control.Started,
+                Started = run =>
+                {
+                    control.Started?.Invoke(run);
+                    // A restarted service answers predictions from the checkpoint it resumed from, not only from its next one.
+                    if (run.ResumedFrom is not null)
+                    {
+                        _predictions.CheckpointWritten(run.ResumedFrom);
+                    }
+                },
                 BetweenSteps = control.BetweenSteps,
                 CheckpointWritten = (folder, step) =>
                 {

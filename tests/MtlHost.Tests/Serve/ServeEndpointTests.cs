@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using MtlHost.Tests.Infrastructure;
+using MtlHost.Worker;
 using Shouldly;
 using Xunit;
 
@@ -200,6 +203,11 @@ public sealed class ServeEndpointTests
         resumed.GetProperty("state").GetString().ShouldBe("Training");
         resumed.GetProperty("lastCheckpoint").ValueKind.ShouldBe(JsonValueKind.Object, "the checkpoint it resumed from is its last checkpoint");
         resumed.GetProperty("lastCheckpoint").GetProperty("step").GetInt32().ShouldBe(stoppedAt);
+        // Predictions come from the checkpoint it resumed from until it writes a newer one.
+        await second.Services.GetRequiredService<CheckpointPredictions>().Idle();
+        using var predicted = await second.Client.PostAsJsonAsync("/api/predict", new { text = "free money" });
+        predicted.StatusCode.ShouldBe(HttpStatusCode.OK, await predicted.Content.ReadAsStringAsync());
+        JsonDocument.Parse(await predicted.Content.ReadAsStringAsync()).RootElement.GetProperty("step").GetInt32().ShouldBe(stoppedAt);
         resumed.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("id").GetString() == "spam").GetProperty("stepsTrained").GetInt32()
             .ShouldBeGreaterThan(0);
     }
