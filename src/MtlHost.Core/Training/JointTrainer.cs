@@ -198,7 +198,7 @@ public sealed class JointTrainer : IDisposable
         var clock = new Stopwatch();
         var logClock = Stopwatch.StartNew();
         var logStep = Step;
-        while ((_options.Continuous || Step < _options.Steps) && !cancellationToken.IsCancellationRequested)
+        while (_options.HasStepsLeft(Step) && !cancellationToken.IsCancellationRequested)
         {
             betweenSteps?.Invoke();
             clock.Start();
@@ -208,14 +208,14 @@ public sealed class JointTrainer : IDisposable
             if (_options.LogEvery > 0 && Step % _options.LogEvery == 0)
             {
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
-                _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.Continuous ? "∞" : _options.Steps, rate,
+                _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.StepBudgetText, rate,
                     _encoderOptimizer.ParamGroups.First().LearningRate,
                     string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}" +
                                                         (_weighting is EqualWeighting ? "" : $" (w {t.Runtime.LossWeight:F2})"))));
                 logClock.Restart();
                 logStep = Step;
             }
-            if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && (_options.Continuous || Step < _options.Steps))
+            if (_options.EvalEvery > 0 && Step % _options.EvalEvery == 0 && _options.HasStepsLeft(Step))
             {
                 var scores = Evaluate();
                 if (afterEvaluation?.Invoke(Step, scores) == true)
@@ -291,7 +291,7 @@ public sealed class JointTrainer : IDisposable
             }
             records = TrainStep(chosen.Select(i => live[i]).ToList(), random);
         }
-        StepCompleted?.Invoke(new TrainingStepRecord(Step, _options.Continuous ? null : _options.Steps, clock.Elapsed.TotalSeconds, learningRate, records));
+        StepCompleted?.Invoke(new TrainingStepRecord(Step, _options.StepBudget, clock.Elapsed.TotalSeconds, learningRate, records));
     }
 
     private List<TaskStepRecord> TrainStep(IReadOnlyList<TaskRuntime> tasks, Random random)

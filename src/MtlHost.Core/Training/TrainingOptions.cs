@@ -31,6 +31,17 @@ public sealed record TrainingOptions
     /// </summary>
     public bool Continuous { get; init; }
 
+    /// <summary>The steps the run is to take: <see cref="Steps"/>, or <see langword="null"/> when it trains until stopped.</summary>
+    public int? StepBudget => Continuous ? null : Steps;
+
+    /// <summary>Whether a run that has taken <paramref name="step"/> steps has steps left in its budget (always, when continuous).</summary>
+    /// <param name="step">Steps taken.</param>
+    /// <returns><see langword="true"/> while the run should go on.</returns>
+    public bool HasStepsLeft(int step) => step < (StepBudget ?? int.MaxValue);
+
+    /// <summary>The step budget as logs show it: the number, or ∞ when the run trains until stopped.</summary>
+    public string StepBudgetText => StepBudget?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "∞";
+
     /// <summary>Fraction of <see cref="Steps"/> over which the learning rate rises linearly from 0.</summary>
     public double WarmupFraction { get; init; } = 0.1;
 

@@ -235,7 +235,7 @@ public sealed class TrainCommand
             }
             lastCheckpointStep = start.Manifest.Step;
             _logger.LogInformation("Resuming from {Checkpoint}: step {Step}/{Steps}, tasks {Tasks}", start.Directory, trainer.Step,
-                settings.Training.Continuous ? "∞" : settings.Training.Steps, string.Join(", ", trainer.Tasks.Select(t => $"{t.Id} v{t.Descriptor.Version} ({t.StepsTrained} steps)")));
+                settings.Training.StepBudgetText, string.Join(", ", trainer.Tasks.Select(t => $"{t.Id} v{t.Descriptor.Version} ({t.StepsTrained} steps)")));
         }
         var best = Path.Combine(outDirectory, "best");
         bool AfterEvaluation(int step, IReadOnlyList<TaskScores> scores)
@@ -286,7 +286,7 @@ public sealed class TrainCommand
                 hooks?.BetweenSteps?.Invoke();
             }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            if ((!settings.Training.Continuous && trainer.Step >= settings.Training.Steps) || selection.Tracker.ShouldStop)
+            if (!settings.Training.HasStepsLeft(trainer.Step) || selection.Tracker.ShouldStop)
             {
                 // The checkpointed run had finished (step budget, or early stop): evaluate and summarise only.
                 _logger.LogInformation("The run in {Out} had already finished at step {Step}; evaluating only", outDirectory, trainer.Step);

@@ -70,7 +70,7 @@ public sealed class TrainingWorker : BackgroundService
         try
         {
             var settings = HostSettings.Read(_configuration);
-            var control = _control.Hooks(settings.Training.Continuous ? null : settings.Training.Steps, stopping);
+            var control = _control.Hooks(settings.Training.StepBudget, stopping);
             var hooks = new RunHooks
             {
                 Started = run =>

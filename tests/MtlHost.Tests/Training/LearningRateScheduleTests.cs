@@ -33,4 +33,19 @@ public sealed class LearningRateScheduleTests
         continuous.LearningRateFactor(100).ShouldBe(1.0);
         continuous.LearningRateFactor(1_000_000).ShouldBe(1.0);
     }
+
+    [Fact]
+    public void A_fixed_run_has_a_step_budget_and_a_continuous_one_has_none()
+    {
+        var fixedRun = new TrainingOptions { Steps = 100 };
+        var continuous = fixedRun with { Continuous = true };
+
+        fixedRun.StepBudget.ShouldBe(100);
+        fixedRun.HasStepsLeft(99).ShouldBeTrue();
+        fixedRun.HasStepsLeft(100).ShouldBeFalse();
+        fixedRun.StepBudgetText.ShouldBe("100");
+        continuous.StepBudget.ShouldBeNull();
+        continuous.HasStepsLeft(1_000_000).ShouldBeTrue();
+        continuous.StepBudgetText.ShouldBe("∞");
+    }
 }
