@@ -12,7 +12,7 @@
 //   spam/{train,validation,test}.jsonl       SpamAssassin public corpus
 //   wordclass/{train,validation,test}.jsonl  WordNet 3.1 definitions
 //   supersense/*.jsonl          WordNet 3.1 definition -> lexicographer file
-//   supersense-tagging/*.jsonl  WordNet 3.1 example sentences, BIO supersense tags
+//   pos-tagging/*.jsonl         WordNet 3.1 example sentences, every word -> its word class
 //   sensedomains/*.jsonl        WordNet 3.1 polysemous word -> its lexicographer files
 //   syllables/*.jsonl           CMUdict word -> number of syllables
 //
@@ -50,7 +50,9 @@ const SOURCES = {
 const SPAM_MAX_CHARS = 780;
 const WORDCLASS_PER_CLASS = 3000;
 const SUPERSENSE_PER_CLASS = 250;
-const TAGGING_PER_CLASS = 200;
+const POS_TAGGING_SENTENCES = 7500;
+const POS_TAGGING_MIN_WORDS = 3;
+const POS_TAGGING_MIN_LABELLED = 0.6; // share of a sentence's words with a non-null label
 const SENSEDOMAINS_WORDS = 6000;
 const SYLLABLES_WORDS = 5000;
 
@@ -494,93 +496,241 @@ function deriveSupersense(synsets, outDir) {
   return { splits: writeSplits(outDir, chosen), stats };
 }
 
-// Words and punctuation marks, each punctuation character on its own (as
-// BERT's basic tokenizer splits them).
-const splitWords = (s) => s.match(/[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu) ?? [];
+// ------------------------------------------------ wordnet: pos-tagging
 
-// Regular inflections of one word for a part of speech (no irregular forms:
-// the package has no exception lists).
-function inflect(w, pos) {
-  const forms = new Set([w]);
-  if (!/^[a-z]{2,}$/.test(w)) return forms;
-  const stem = w.slice(0, -1);
-  const consonantY = /[^aeiou]y$/.test(w);
-  const cvc = /(^|[^aeiou])[aeiou][bdgklmnprt]$/.test(w) ? w + w.at(-1) : null; // stop -> stopped
-  if (pos === 'n') {
-    forms.add(w + 's'); forms.add(w + 'es');
-    if (consonantY) forms.add(stem + 'ies');
-  } else if (pos === 'v') {
-    forms.add(w + 's'); forms.add(w + 'es'); forms.add(w + 'ed'); forms.add(w + 'ing');
-    if (w.endsWith('e')) { forms.add(w + 'd'); forms.add(stem + 'ing'); }
-    if (consonantY) { forms.add(stem + 'ies'); forms.add(stem + 'ied'); }
-    if (cvc) { forms.add(cvc + 'ed'); forms.add(cvc + 'ing'); }
-  } else if (pos === 'a' || pos === 's') {
-    forms.add(w + 'er'); forms.add(w + 'est');
-    if (w.endsWith('e')) { forms.add(w + 'r'); forms.add(w + 'st'); }
-    if (consonantY) { forms.add(stem + 'ier'); forms.add(stem + 'iest'); }
-    if (cvc) { forms.add(cvc + 'er'); forms.add(cvc + 'est'); }
+// Words and punctuation marks, each punctuation character on its own (as
+// BERT's basic tokenizer splits them), with their positions in the sentence.
+const splitWords = (s) => [...s.matchAll(/[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu)]
+  .map((m) => ({ w: m[0], start: m.index, end: m.index + m[0].length }));
+
+const wordList = (s) => s.trim().split(/\s+/);
+
+// Function words -> `other`, even where WordNet lists them too ("a", "I",
+// "he", "in", "may", "will", "can" are WordNet nouns; "not", "there" adverbs).
+const CLOSED_CLASS = new Set(wordList(`
+  a an the this that these those each every either neither some any no all both another
+  my your his her its our their mine yours hers ours theirs thy thine
+  i me you he him she it we us they them thee thou ye
+  myself yourself himself herself itself ourselves yourselves themselves oneself thyself
+  someone somebody something anyone anybody anything everyone everybody everything nobody nothing none
+  who whom whose what which where when why how whoever whomever whatever whichever wherever whenever
+  whatsoever whereby wherein whereof whereupon whence whither
+  aboard about above across after against along alongside amid amidst among amongst around as at atop
+  before behind below beneath beside besides between betwixt beyond by despite down during except for
+  from in inside into of off on onto out outside over per since than through throughout till to toward
+  towards under underneath until unto up upon via with within without versus
+  and or nor but because although though while whilst whereas if unless whether lest
+  can cannot could may might must shall should will would ought
+  not there
+`));
+
+// Forms of be/have/do: auxiliary or main verb depending on context -> null.
+const AUXILIARIES = new Set(wordList(`
+  am is are was were be been being have has had having do does did done doing
+`));
+
+// After an apostrophe that follows a word ("it's", "don't", "we'll", "I'd"):
+// 's (is/has/possessive), 't, 'll, 're, 've, 'd, 'm -> null.
+const CONTRACTION_PIECES = new Set(['s', 't', 'll', 're', 've', 'd', 'm']);
+
+// The part before n't ("didn", "won", "couldn"): a form of be/have/do -> null,
+// a modal -> other. Used only when `'t` follows directly.
+const NT_STEMS = new Map([
+  ...wordList('isn aren wasn weren hasn haven hadn don doesn didn ain').map((w) => [w, null]),
+  ...wordList('can couldn won wouldn shouldn mustn mightn needn shan oughtn daren').map((w) => [w, 'other']),
+]);
+
+// The package ships no exception lists (`dict/*.exc`), which is where morphy
+// finds irregular forms. These common ones stand in for them: `base form
+// form …`, separated by `;`. A form counts for the part of speech if the base
+// is in that part's index (as morphy does with the exception lists).
+const IRREGULAR = {
+  v: `
+    arise arose arisen; awake awoke awoken; bear bore borne born; beat beaten; become became;
+    beget begot begotten; begin began begun; behold beheld; bend bent; bid bade bidden; bind bound;
+    bite bit bitten; bleed bled; blow blew blown; break broke broken; breed bred; bring brought;
+    build built; burn burnt; buy bought; catch caught; choose chose chosen; cling clung; come came;
+    creep crept; deal dealt; dig dug; dive dove; draw drew drawn; dream dreamt; drink drank drunk;
+    drive drove driven; dwell dwelt; eat ate eaten; fall fell fallen; feed fed; feel felt; fight fought;
+    find found; flee fled; fling flung; fly flew flown; forbid forbade forbidden; foresee foresaw foreseen;
+    forget forgot forgotten; forgive forgave forgiven; forgo forwent forgone; forsake forsook forsaken;
+    freeze froze frozen; get got gotten; give gave given; go went gone; grind ground; grow grew grown;
+    hang hung; hear heard; hew hewn; hide hid hidden; hold held; keep kept; kneel knelt; know knew known;
+    lay laid; lead led; lean leant; leap leapt; learn learnt; leave left; lend lent; lie lay lain;
+    light lit; lose lost; make made; mean meant; meet met; mislead misled; mistake mistook mistaken;
+    mow mown; overcome overcame; overtake overtook overtaken; overthrow overthrew overthrown; partake partook partaken;
+    pay paid; prove proven; ride rode ridden; ring rang rung; rise rose risen; run ran; saw sawn;
+    say said; see saw seen; seek sought; sell sold; send sent; sew sewn; shake shook shaken; shear shorn;
+    shine shone; shoot shot; show shown; shrink shrank shrunk; sing sang sung; sink sank sunk; sit sat;
+    slay slew slain; sleep slept; slide slid; sling slung; smell smelt; sow sown; speak spoke spoken;
+    speed sped; spell spelt; spend spent; spill spilt; spin spun; spit spat; spoil spoilt;
+    spring sprang sprung; stand stood; steal stole stolen; stick stuck; sting stung; stink stank stunk;
+    stride strode stridden; strike struck stricken; string strung; strive strove striven; swear swore sworn;
+    sweep swept; swell swollen; swim swam swum; swing swung; take took taken; teach taught; tear tore torn;
+    tell told; think thought; thrive throve thriven; throw threw thrown; tread trod trodden;
+    undergo underwent undergone; understand understood; undertake undertook undertaken; wake woke woken;
+    wear wore worn; weave wove woven; weep wept; win won; wind wound; withdraw withdrew withdrawn;
+    withhold withheld; withstand withstood; wring wrung; write wrote written`,
+  n: `
+    child children; foot feet; tooth teeth; goose geese; mouse mice; louse lice; ox oxen; die dice;
+    leaf leaves; life lives; knife knives; wife wives; half halves; self selves; wolf wolves; thief thieves;
+    loaf loaves; shelf shelves; calf calves; elf elves; sheaf sheaves; hoof hooves; scarf scarves;
+    analysis analyses; axis axes; basis bases; crisis crises; diagnosis diagnoses; hypothesis hypotheses;
+    thesis theses; criterion criteria; phenomenon phenomena; medium media; bacterium bacteria;
+    curriculum curricula; stimulus stimuli; nucleus nuclei; fungus fungi; cactus cacti; alga algae;
+    larva larvae; vertebra vertebrae; formula formulae; index indices; appendix appendices;
+    matrix matrices; vortex vortices; genus genera; corpus corpora`,
+  a: `
+    good better best; bad worse worst; far farther farthest further furthest; little less least;
+    much more most; many more most; old elder eldest`,
+};
+
+// form -> [[pos, base], …]
+function irregularForms() {
+  const forms = new Map();
+  for (const [pos, text] of Object.entries(IRREGULAR)) {
+    for (const entry of text.split(';')) {
+      const [base, ...rest] = wordList(entry);
+      for (const form of rest) forms.set(form, [...(forms.get(form) ?? []), [pos, base]]);
+    }
   }
   return forms;
 }
 
-// Word sequences a synset's lemmas may take in a sentence: verbs inflect
-// their first word (give up -> gives up), nouns their last (sea lion -> sea lions).
-function lemmaVariants(synset) {
-  const variants = new Map();
-  for (const lemma of synset.words) {
-    const words = splitWords(lemma.toLowerCase());
-    // A one-letter lemma (vitamin "A", the letter "e") would tag every article or variable.
-    if (!words.length || (words.length === 1 && words[0].length < 2)) continue;
-    const at = synset.ssType === 'n' ? words.length - 1 : 0;
-    for (const form of inflect(words[at], synset.ssType)) {
-      const v = words.slice(); v[at] = form;
-      variants.set(v.join('\u0001'), v);
+// morphy(7WN) detachment rules: [ending, replacement].
+const DETACH = {
+  n: [['s', ''], ['ses', 's'], ['xes', 'x'], ['zes', 'z'], ['ches', 'ch'], ['shes', 'sh'], ['men', 'man'], ['ies', 'y']],
+  v: [['s', ''], ['ies', 'y'], ['es', 'e'], ['es', ''], ['ed', 'e'], ['ed', ''], ['ing', 'e'], ['ing', '']],
+  a: [['er', ''], ['est', ''], ['er', 'e'], ['est', 'e']],
+  r: [],
+};
+
+// WordNet's exception lists also hold the regular forms whose spelling
+// changes before the ending, which the detachment rules cannot undo: doubled
+// final consonants (`stopped`, `bigger`), `-ied`/`-ier`/`-iest` (`tried`,
+// `happier`), `-ying` (`lying`). These patterns stand in for that part.
+const RESPELL = {
+  n: [],
+  v: [[/([bdgklmnprtvz])\1(ed|ing)$/, '$1'], [/ied$/, 'y'], [/ying$/, 'ie']],
+  a: [[/([bdgklmnprtz])\1(er|est)$/, '$1'], [/ier$/, 'y'], [/iest$/, 'y']],
+  r: [],
+};
+
+const POS_LABELS = [['n', 'noun'], ['v', 'verb'], ['a', 'adjective'], ['r', 'adverb']];
+
+// Single-word lemmas of dict/index.{noun,verb,adj,adv} (index.adj holds the
+// satellites too).
+function readIndex(pkg) {
+  const index = {};
+  for (const [pos, file] of [['n', 'noun'], ['v', 'verb'], ['a', 'adj'], ['r', 'adv']]) {
+    index[pos] = new Set();
+    for (const line of fs.readFileSync(path.join(pkg, 'dict', `index.${file}`), 'utf8').split('\n')) {
+      if (!line || line.startsWith('  ')) continue; // licence header
+      const lemma = line.slice(0, line.indexOf(' '));
+      if (!lemma.includes('_')) index[pos].add(lemma);
     }
   }
-  return [...variants.values()].sort((a, b) => b.length - a.length || cmp(a.join(' '), b.join(' ')));
+  return index;
 }
 
-function deriveTagging(synsets, outDir) {
-  const stats = { sentences: 0, found: 0, notFound: 0, conflicting: 0, duplicate: 0, multiWordSpans: 0, available: {} };
+// Does morphy find the (lower-case) word in the index of `pos`: the word
+// itself, a base form by the detachment rules, or an irregular form's base?
+// As in WordNet's morph.c, nouns ending in `ss` and nouns of 1–2 letters are
+// not detached, and a noun ending in `ful` is detached before the `ful`
+// (`handsful` -> `handful`); adverbs have no rules.
+function morphyFinds(w, pos, index, irregular) {
+  const idx = index[pos];
+  if (idx.has(w)) return true;
+  if ((irregular.get(w) ?? []).some(([p, base]) => p === pos && idx.has(base))) return true;
+  if (RESPELL[pos].some(([re, repl]) => re.test(w) && idx.has(w.replace(re, repl)))) return true;
+  let stem = w, end = '';
+  if (pos === 'n') {
+    if (w.endsWith('ful')) { stem = w.slice(0, -3); end = 'ful'; }
+    else if (w.endsWith('ss') || w.length <= 2) return false;
+  }
+  return DETACH[pos].some(([suffix, repl]) => stem.endsWith(suffix)
+    && stem.length > suffix.length && idx.has(stem.slice(0, -suffix.length) + repl + end));
+}
+
+const isApostrophe = (t) => t && (t.w === "'" || t.w === '\u2019');
+const adjacent = (a, b) => a && b && a.end === b.start;
+
+// The label of token i: 'noun' | 'verb' | 'adjective' | 'adverb' | 'other' | null.
+function posLabel(tokens, i, index, irregular, stats) {
+  const t = tokens[i];
+  if (!/\p{L}/u.test(t.w)) return 'other'; // punctuation, numbers
+  const w = t.w.toLowerCase();
+  const prev = tokens[i - 1];
+  if (CONTRACTION_PIECES.has(w) && isApostrophe(prev) && adjacent(prev, t)
+    && adjacent(tokens[i - 2], prev) && /\p{L}/u.test(tokens[i - 2].w)) { stats.contractionPieces++; return null; }
+  const next = tokens[i + 1];
+  if (NT_STEMS.has(w) && isApostrophe(next) && adjacent(t, next)
+    && tokens[i + 2]?.w.toLowerCase() === 't' && adjacent(next, tokens[i + 2])) return NT_STEMS.get(w);
+  if (AUXILIARIES.has(w)) { stats.auxiliaries++; return null; }
+  if (CLOSED_CLASS.has(w)) { stats.closedClass++; return 'other'; }
+  const found = POS_LABELS.filter(([pos]) => morphyFinds(w, pos, index, irregular)).map(([, label]) => label);
+  if (found.length === 1) return found[0];
+  if (found.length === 0) stats.notInWordNet++; else stats.ambiguous++;
+  return null;
+}
+
+// Every word of every WordNet example sentence, tagged with its word class.
+function derivePosTagging(synsets, index, outDir) {
+  const irregular = irregularForms();
+  const stats = {
+    sentences: 0, tooShort: 0, tooFewLabelled: 0, duplicate: 0, available: 0, kept: 0,
+    words: 0, labelled: 0, labelledShare: '', closedClass: 0, auxiliaries: 0, contractionPieces: 0,
+    notInWordNet: 0, ambiguous: 0, keptWords: 0, keptLabelledShare: '',
+  };
   const rows = [];
   for (const s of synsets) {
-    const variants = lemmaVariants(s);
     s.examples.forEach((example, k) => {
       stats.sentences++;
-      const words = splitWords(example);
-      const lower = words.map((w) => w.toLowerCase());
-      const tags = words.map(() => 'O');
-      let found = false;
-      for (let i = 0; i < words.length; i++) {
-        if (tags[i] !== 'O') continue;
-        const v = variants.find((v) => v.every((w, j) => lower[i + j] === w && tags[i + j] === 'O'));
-        if (!v) continue;
-        found = true;
-        if (v.length > 1) stats.multiWordSpans++;
-        v.forEach((_, j) => { tags[i + j] = (j === 0 ? 'B-' : 'I-') + s.supersense; });
-        i += v.length - 1;
-      }
-      if (!found) { stats.notFound++; return; }
-      stats.found++;
-      rows.push({ words, word_labels: tags, id: `${s.id}#${k}`, synset: s.id, supersense: s.supersense });
+      const tokens = splitWords(example);
+      const labels = tokens.map((_, i) => posLabel(tokens, i, index, irregular, stats));
+      const labelled = labels.filter((l) => l !== null).length;
+      stats.words += tokens.length;
+      stats.labelled += labelled;
+      if (tokens.length < POS_TAGGING_MIN_WORDS) { stats.tooShort++; return; }
+      if (labelled < POS_TAGGING_MIN_LABELLED * tokens.length) { stats.tooFewLabelled++; return; }
+      rows.push({ words: tokens.map((t) => t.w), word_labels: labels, id: `${s.id}#${k}`, synset: s.id });
     });
   }
-  // The same sentence under several synsets: keep one copy if the tags agree,
-  // none if they differ (the model could not be right on both).
-  const byText = new Map();
-  for (const r of rows) {
-    const key = r.words.join(' ');
-    byText.set(key, [...(byText.get(key) ?? []), r]);
-  }
-  const dedup = [];
-  for (const r of rows) {
-    const list = byText.get(r.words.join(' '));
-    if (new Set(list.map((x) => x.word_labels.join(' '))).size > 1) { stats.conflicting++; continue; }
-    if (list[0] !== r) { stats.duplicate++; continue; }
-    dedup.push(r);
-  }
-  const chosen = capPerClass(dedup, LEXNAMES, (r) => r.supersense, TAGGING_PER_CLASS, stats.available);
+  // Identical sentences (under several synsets, or twice in a gloss): keep the
+  // first by ordinal id. Their labels are identical, as they depend only on the words.
+  rows.sort((a, b) => cmp(a.id, b.id));
+  const seen = new Set();
+  const dedup = rows.filter((r) => {
+    const key = r.words.join('\u0001');
+    if (seen.has(key)) { stats.duplicate++; return false; }
+    seen.add(key);
+    return true;
+  });
+  stats.available = dedup.length;
+  const chosen = dedup.map((r) => [sha256Hex(r.id), r]).sort((a, b) => cmp(a[0], b[0]))
+    .slice(0, POS_TAGGING_SENTENCES).map((k) => k[1]);
+  stats.kept = chosen.length;
+  stats.labelledShare = (stats.labelled / stats.words).toFixed(3);
+  const keptWords = chosen.reduce((a, r) => a + r.words.length, 0);
+  const keptLabelled = chosen.reduce((a, r) => a + r.word_labels.filter((l) => l !== null).length, 0);
+  stats.keptWords = keptWords;
+  stats.keptLabelledShare = (keptLabelled / keptWords).toFixed(3);
   return { splits: writeSplits(outDir, chosen, (r) => r.synset), stats };
+}
+
+const POS_TAGGING_LABELS = ['noun', 'verb', 'adjective', 'adverb', 'other', null];
+
+// Words per label and split, then sentences per split.
+function posTable(title, splits) {
+  const names = Object.keys(splits);
+  const lines = [`### ${title}`, '', `| label | ${names.join(' | ')} | total |`, `| --- | ${names.map(() => '---:').join(' | ')} | ---: |`];
+  const row = (name, c) => lines.push(`| ${name} | ${c.join(' | ')} | ${c.reduce((a, b) => a + b, 0)} |`);
+  for (const l of POS_TAGGING_LABELS) {
+    row(l ?? '*null* (not labelled)', names.map((n) => splits[n].reduce((a, r) => a + r.word_labels.filter((x) => x === l).length, 0)));
+  }
+  row('**words**', names.map((n) => splits[n].reduce((a, r) => a + r.words.length, 0)));
+  row('**sentences**', names.map((n) => splits[n].length));
+  return lines.join('\n');
 }
 
 // A polysemous word (two or more synsets, any part of speech) -> the set of
@@ -661,7 +811,7 @@ function main() {
     const wc = deriveWordclass(wnPkg, outDir('wordclass'));
     const synsets = readSynsets(wnPkg);
     const ss = deriveSupersense(synsets, outDir('supersense'));
-    const tag = deriveTagging(synsets, outDir('supersense-tagging'));
+    const tag = derivePosTagging(synsets, readIndex(wnPkg), outDir('pos-tagging'));
     const dom = deriveSenseDomains(synsets, outDir('sensedomains'));
     const syl = deriveSyllables(cmuPkg, outDir('syllables'));
 
@@ -671,17 +821,17 @@ function main() {
       ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2'], 'group'));
     out.push(countTable('wordclass (by label)', wc.splits, ['noun', 'verb', 'adjective', 'adverb']));
     out.push(countTable('supersense (by label)', ss.splits, LEXNAMES));
-    out.push(countTable('supersense-tagging (sentences by supersense)', tag.splits, LEXNAMES, 'supersense'));
+    out.push(posTable('pos-tagging (words by label, and sentences)', tag.splits));
     out.push(countWhere('sensedomains (words having the label)', dom.splits, LEXNAMES, (r, k) => r.labels.includes(k), 'label'));
     out.push(countWhere('syllables (by value)', syl.splits, [...new Set(Object.values(syl.splits).flat().map((r) => r.value))].sort((a, b) => a - b),
       (r, k) => r.value === k, 'syllables'));
-    const folders = ['spam', 'wordclass', 'supersense', 'supersense-tagging', 'sensedomains', 'syllables'];
+    const folders = ['spam', 'wordclass', 'supersense', 'pos-tagging', 'sensedomains', 'syllables'];
     out.push(['### sizes (bytes)', '', '```', ...folders.flatMap((d) => fileSizes(outDir(d)).map((s) => `${d}/${s}`)), '```'].join('\n'));
     out.push(['### source notes', '', '```',
       `spam: ${JSON.stringify(spam.stats)}`,
       `wordclass: ${JSON.stringify(wc.stats)}`,
       `supersense: ${JSON.stringify(ss.stats)}`,
-      `supersense-tagging: ${JSON.stringify(tag.stats)}`,
+      `pos-tagging: ${JSON.stringify(tag.stats)}`,
       `sensedomains: ${JSON.stringify(dom.stats)}`,
       `syllables: ${JSON.stringify(syl.stats)}`, '```'].join('\n'));
     process.stdout.write(out.join('\n\n') + '\n');

@@ -16,8 +16,11 @@ public sealed class TaskExample
     /// <summary>Pre-split words of a <see cref="TaskKind.TokenClassification"/> example.</summary>
     public IReadOnlyList<string>? Words { get; init; }
 
-    /// <summary>One label per word, parallel to <see cref="Words"/>.</summary>
-    public IReadOnlyList<string>? WordLabels { get; init; }
+    /// <summary>
+    /// One label per word, parallel to <see cref="Words"/>; a <see langword="null"/> entry marks a word without a label,
+    /// which the loss and the metric skip (a word the annotation leaves open).
+    /// </summary>
+    public IReadOnlyList<string?>? WordLabels { get; init; }
 
     /// <summary>The label of a single-label classification example.</summary>
     public string? Label { get; init; }
@@ -58,10 +61,10 @@ public sealed class TaskExample
 
     /// <summary>Words with one label each (token classification).</summary>
     /// <param name="words">The words, already split.</param>
-    /// <param name="wordLabels">One label per word.</param>
+    /// <param name="wordLabels">One label per word; <see langword="null"/> for a word without a label.</param>
     /// <param name="source">Where the example came from, for error messages.</param>
     /// <returns>The example.</returns>
-    public static TaskExample ForWords(IReadOnlyList<string> words, IReadOnlyList<string> wordLabels, string? source = null) =>
+    public static TaskExample ForWords(IReadOnlyList<string> words, IReadOnlyList<string?> wordLabels, string? source = null) =>
         new() { Words = words, WordLabels = wordLabels, Source = source };
 
     /// <summary>A text with a real-valued target (regression).</summary>

@@ -152,7 +152,7 @@ public sealed class JsonLinesDataset : ITaskDataset
                 case TaskKind.TokenClassification:
                 {
                     if (!TryStrings(root, "words", allowEmpty: false, out var words, out problem) ||
-                        !TryStrings(root, "word_labels", allowEmpty: false, out var wordLabels, out problem))
+                        !TryWordLabels(root, out var wordLabels, out problem))
                     {
                         return null;
                     }
@@ -161,10 +161,15 @@ public sealed class JsonLinesDataset : ITaskDataset
                         problem = $"{words.Count} words but {wordLabels.Count} word_labels; give exactly one label per word";
                         return null;
                     }
-                    var unknown = wordLabels.FirstOrDefault(l => !_labels.Contains(l));
+                    var unknown = wordLabels.FirstOrDefault(l => l is not null && !_labels.Contains(l));
                     if (unknown is not null)
                     {
                         problem = UnknownLabel("word_labels", unknown);
+                        return null;
+                    }
+                    if (wordLabels.All(l => l is null))
+                    {
+                        problem = "every entry of \"word_labels\" is null; label at least one word";
                         return null;
                     }
                     return TaskExample.ForWords(words, wordLabels, source);
@@ -257,6 +262,31 @@ public sealed class JsonLinesDataset : ITaskDataset
         if (!allowEmpty && list.Count == 0)
         {
             problem = $"field \"{name}\" is empty";
+            return false;
+        }
+        values = list;
+        return true;
+    }
+
+    // A null entry marks a word without a label, which the loss and the metric skip.
+    private static bool TryWordLabels(JsonElement root, out IReadOnlyList<string?> values, out string? problem)
+    {
+        values = [];
+        problem = null;
+        if (!root.TryGetProperty("word_labels", out var element))
+        {
+            problem = "missing field \"word_labels\"";
+            return false;
+        }
+        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)))
+        {
+            problem = "field \"word_labels\" must be an array of strings (or null for a word without a label)";
+            return false;
+        }
+        var list = element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? null : e.GetString()).ToList();
+        if (list.Count == 0)
+        {
+            problem = "field \"word_labels\" is empty";
             return false;
         }
         values = list;

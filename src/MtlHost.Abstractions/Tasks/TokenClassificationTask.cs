@@ -16,6 +16,8 @@ namespace MtlHost.Abstractions;
 /// </code>
 /// and ships <c>data/people/{train,validation,test}.jsonl</c> with lines like
 /// <c>{"words": ["Ada", "Lovelace", "wrote", "it"], "word_labels": ["B-PER", "I-PER", "O", "O"]}</c>.
+/// A <c>null</c> in <c>word_labels</c> marks a word without a label (one the annotation leaves open), which the loss
+/// and the metric skip.
 /// </summary>
 public abstract class TokenClassificationTask : MtlTask
 {

@@ -66,7 +66,8 @@ public sealed class ExampleEncoder
                 for (var i = 0; i < tokenLabels.Length; i++)
                 {
                     var word = encoded.WordIds[i];
-                    tokenLabels[i] = word >= 0 && word != previousWord ? IndexOf(wordLabels[word], example) : TaskTargets.IgnoreIndex;
+                    // A word without a label (null) is skipped by the loss and the metric like a continuation sub-token.
+                    tokenLabels[i] = word >= 0 && word != previousWord && wordLabels[word] is { } label ? IndexOf(label, example) : TaskTargets.IgnoreIndex;
                     if (word >= 0)
                     {
                         previousWord = word;

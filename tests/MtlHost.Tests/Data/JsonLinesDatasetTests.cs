@@ -1,4 +1,5 @@
 using MtlHost.Abstractions;
+using MtlHost.Core.Data;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
 using Xunit;
@@ -83,6 +84,25 @@ public sealed class JsonLinesDatasetTests : IDisposable
         Write("train", """{"text": "t", "labels": ["a", "c"]}""", """{"text": "t", "labels": []}""");
         new JsonLinesDataset(_folder.Path, multi, Context()).Read(DataSplit.Train).Count().ShouldBe(1);
         _problems.Last().Problem.ShouldContain("unknown label \"c\"");
+    }
+
+    [Fact]
+    public void A_null_word_label_leaves_that_word_unlabelled_and_the_encoder_ignores_it()
+    {
+        var tokens = new TaskDescriptor("pos", new Version(1, 0), TaskKind.TokenClassification, ["noun", "other"]);
+        Write("train", """{"words": ["the", "cat", "naps"], "word_labels": ["other", "noun", null]}""",
+            """{"words": ["a", "b"], "word_labels": [null, null]}""", """{"words": ["a"], "word_labels": [3]}""");
+
+        var example = new JsonLinesDataset(_folder.Path, tokens, Context()).Read(DataSplit.Train).ToList().ShouldHaveSingleItem();
+
+        example.WordLabels.ShouldBe(["other", "noun", null]);
+        _problems.Select(p => p.Problem).ShouldBe(["every entry of \"word_labels\" is null; label at least one word",
+            "field \"word_labels\" must be an array of strings (or null for a word without a label)"]);
+        var encoded = new ExampleEncoder(TinyRuntimes.Tokenizer, tokens, 16).Encode(example);
+        // [CLS] the cat naps [SEP]: "naps" has no label, so only "the" and "cat" carry targets.
+        encoded.TokenLabels!.Count(l => l != TaskTargets.IgnoreIndex).ShouldBe(2);
+        encoded.TokenLabels![1].ShouldBe(1);
+        encoded.TokenLabels![2].ShouldBe(0);
     }
 
     private JsonLinesDataset Dataset() => new(_folder.Path, Sequence, Context());

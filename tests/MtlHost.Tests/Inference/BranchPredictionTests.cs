@@ -82,7 +82,7 @@ public sealed class BranchPredictionTests(InferenceCheckpoint checkpoint)
 
     private string Train(params string[] sharing)
     {
-        var plugins = checkpoint.CopyPlugins(without: ["Pairs", "SenseDomains", "Supersense", "SupersenseTagging", "Syllables"]);
+        var plugins = checkpoint.CopyPlugins(without: ["Pairs", "SenseDomains", "Supersense", "PosTagging", "Syllables"]);
         var run = Path.Combine(checkpoint.NewFolder(), "run");
         var train = HostRun.Of(["train", "--encoder", "tiny", "--steps", "3", "--batch-size", "8", "--max-length", "64", "--plugins", plugins, "--out", run, .. sharing]);
         train.ExitCode.ShouldBe(0, train.Error);

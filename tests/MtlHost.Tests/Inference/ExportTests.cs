@@ -68,10 +68,10 @@ public sealed class ExportTests(InferenceCheckpoint checkpoint)
 
         var tasks = root.GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetString()!);
         tasks.Keys.ShouldBe(InferenceCheckpoint.TaskIds, ignoreOrder: true);
-        var tagging = tasks["supersense-tagging"];
+        var tagging = tasks["pos-tagging"];
         tagging.GetProperty("kind").GetString().ShouldBe(nameof(TaskKind.TokenClassification));
         var head = tagging.GetProperty("head");
-        head.GetProperty("file").GetString().ShouldBe("heads/supersense-tagging.safetensors");
+        head.GetProperty("file").GetString().ShouldBe("heads/pos-tagging.safetensors");
         var labels = tagging.GetProperty("labels").GetArrayLength();
         head.GetProperty("tensors").GetProperty("classifier.weight").GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ShouldBe([labels, 64]);
         head.GetProperty("forward").GetString()!.ShouldContain("first sub-token");
@@ -116,7 +116,7 @@ public sealed class ExportTests(InferenceCheckpoint checkpoint)
             }
         }
         sums.Count.ShouldBe(count);
-        output.ShouldContain("task supersense-tagging TokenClassification");
+        output.ShouldContain("task pos-tagging TokenClassification");
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class InferenceCheckpoint : IDisposable
 
     /// <summary>Every task of the checkpoint, in id order.</summary>
     public static IReadOnlyList<string> TaskIds { get; } =
-        ["pairs", "sensedomains", "spam", "supersense", "supersense-tagging", "syllables", "wordclass"];
+        ["pairs", "pos-tagging", "sensedomains", "spam", "supersense", "syllables", "wordclass"];
 
     /// <summary>A fresh folder for one test.</summary>
     /// <returns>The folder; the fixture deletes it.</returns>

@@ -57,7 +57,7 @@ public sealed class MultiTaskPredictorTests(InferenceCheckpoint checkpoint)
         domains.Labels.ShouldAllBe(l => domains.Scores[l] >= 0.5);
         domains.Scores.Where(s => !domains.Labels.Contains(s.Key)).ShouldAllBe(s => s.Value < 0.5);
 
-        var tagging = byTask["supersense-tagging"];
+        var tagging = byTask["pos-tagging"];
         tagging.Words!.Select(w => w.Word).ShouldBe(["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]);
         tagging.Words!.ShouldAllBe(w => w.Label != null && w.Score > 0 && w.Score <= 1);
 

@@ -36,7 +36,7 @@ public sealed class PredictCommandTests(InferenceCheckpoint checkpoint)
         tasks["pairs"].GetProperty("label").GetString().ShouldBeOneOf("different", "same");
         tasks["spam"].GetProperty("scores").EnumerateObject().Count().ShouldBe(2);
         tasks["sensedomains"].TryGetProperty("labels", out _).ShouldBeTrue();
-        tasks["supersense-tagging"].GetProperty("words").GetArrayLength().ShouldBe(3);
+        tasks["pos-tagging"].GetProperty("words").GetArrayLength().ShouldBe(3);
         tasks["syllables"].GetProperty("value").GetDouble().ShouldBeOfType<double>();
         tasks["syllables"].TryGetProperty("label", out _).ShouldBeFalse();
         run.Json.GetProperty("notes").GetArrayLength().ShouldBe(0);
