@@ -3,7 +3,7 @@ namespace MtlHost.Abstractions;
 /// <summary>
 /// A single-text task whose examples carry any subset of the labels (none, one or several):
 /// pooled [CLS] → dropout → linear to one logit per label, an independent sigmoid per label with
-/// binary cross-entropy, and <see cref="MultiLabelMetric"/> (micro-F1 primary, macro-F1, at
+/// binary cross-entropy (rare labels' positives weighted up, see <see cref="WeightPositives"/>), and <see cref="MultiLabelMetric"/> (micro-F1 primary, macro-F1, at
 /// <see cref="Threshold"/>). A concrete task names its id and labels:
 /// <code>
 /// public sealed class TopicsTask : MultiLabelClassificationTask
@@ -30,8 +30,15 @@ public abstract class MultiLabelClassificationTask : MtlTask
     public override TaskHead CreateHead(HeadOptions options) =>
         new ClassificationHead(options.HiddenSize, Labels.Count, options.Dropout);
 
+    /// <summary>
+    /// Whether the loss weights each label's positives by √(negatives / positives) of the training split
+    /// (<see cref="MultiLabelBinaryCrossEntropy.WeightPositives"/>); default on, since with many rare labels an
+    /// unweighted loss learns to predict none.
+    /// </summary>
+    protected virtual bool WeightPositives => true;
+
     /// <inheritdoc />
-    public override ITaskLoss CreateLoss() => new MultiLabelBinaryCrossEntropy();
+    public override ITaskLoss CreateLoss() => new MultiLabelBinaryCrossEntropy { WeightPositives = WeightPositives };
 
     /// <inheritdoc />
     public override ITaskMetric CreateMetric() => new MultiLabelMetric(Labels.Count, Threshold);

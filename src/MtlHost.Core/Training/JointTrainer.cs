@@ -338,19 +338,30 @@ public sealed class JointTrainer : IDisposable
         {
             try
             {
-                var weights = _weighting.Backward(new WeightingStep(trained.Select(t => t.Id).ToList(), losses, _sharedParameters,
-                    representations, Step, random, lossValues));
+                var mode = _options.GradientClipping.ToLowerInvariant();
+                var perTaskClip = mode == GradientClipping.PerTask && _options.GradientClipNorm > 0
+                    ? new PerTaskGradientClip(_parameters, _options.GradientClipNorm)
+                    : null;
+                var weightingStep = new WeightingStep(trained.Select(t => t.Id).ToList(), losses, _sharedParameters,
+                    representations, Step, random, lossValues, perTaskClip);
+                var weights = _weighting.Backward(weightingStep);
                 for (var i = 0; i < trained.Count; i++)
                 {
                     trained[i].LossWeight = weights[i];
                     records.Add(new TaskStepRecord(trained[i].Id, lossValues[i], weights[i], batchSizes[i]));
                 }
-                if (_options.GradientClipNorm > 0)
+                // A gradient-based weighting combines the tasks' gradients itself, so per-task clipping cannot apply
+                // before it combines them: it falls back to clipping the combined gradient.
+                var clipCombined = mode == GradientClipping.Global || (mode == GradientClipping.PerTask && !weightingStep.ClippedPerTask);
+                if (clipCombined && _options.GradientClipNorm > 0)
                 {
                     nn.utils.clip_grad_norm_(_parameters, _options.GradientClipNorm);
                 }
                 _encoderOptimizer.step();
-                foreach (var slot in _slots)
+                // Only the heads this step trained, as PyTorch skips a parameter whose grad is None: a head that was not
+                // sampled must not move with momentum and weight decay. (TorchSharp's zero_grad zeroes a grad rather
+                // than dropping it, so AdamW alone would step every head that ever had one.)
+                foreach (var slot in _slots.Where(s => trained.Contains(s.Runtime)))
                 {
                     slot.Optimizer.step();
                 }
@@ -417,6 +428,10 @@ public sealed class JointTrainer : IDisposable
         var report = restoreFrom is null
             ? HeadTransferReport.Fresh(task.Head.state_dict().Keys.ToList())
             : restoreFrom.RestoreInto(task.Head, slot.Optimizer);
+        if (restoreFrom is not null)
+        {
+            task.ContinueStepCount(restoreFrom.StepsTrained);
+        }
         Insert(slot);
         return report;
     }
@@ -541,6 +556,7 @@ public sealed class JointTrainer : IDisposable
         using var snapshot = previous.Snapshot();
         var slot = new TaskSlot(replacement, CreateHeadOptimizer(replacement));
         var report = snapshot.RestoreInto(replacement.Head, slot.Optimizer);
+        replacement.ContinueFrom(previous.Runtime);
         Insert(slot);
         return report;
     }

@@ -33,6 +33,10 @@ public sealed class TaskRuntime : IDisposable
         Source = source;
         _head = head;
         _loss = task.CreateLoss();
+        if (_loss is ITrainingSplitAware aware)
+        {
+            aware.Prepare(TrainingSplitSummaries.Of(train, Descriptor));
+        }
         _metric = task.CreateMetric();
         Train = train;
         Validation = validation;
@@ -76,8 +80,11 @@ public sealed class TaskRuntime : IDisposable
     /// <summary>Why the task was taken out of the run.</summary>
     public string? QuarantineReason { get; private set; }
 
-    /// <summary>Steps that trained this task.</summary>
+    /// <summary>Steps that trained this task, over every version of its plugin (a hot replace carries the count over).</summary>
     public int StepsTrained { get; private set; }
+
+    /// <summary>Steps that trained this version of the task's code: what a new version's probation counts.</summary>
+    public int StepsTrainedThisVersion { get; private set; }
 
     /// <summary>Examples this task has trained on.</summary>
     public long ExamplesSeen { get; private set; }
@@ -116,6 +123,25 @@ public sealed class TaskRuntime : IDisposable
         _batches.Restore(progress.Epoch, progress.EpochPosition);
     }
 
+    /// <summary>
+    /// Takes over the counters of the version this one replaces (steps, examples, losses, weight), so that a task's
+    /// history goes on across a hot replace as its curves do. The batch order is the new version's own: its data may differ.
+    /// </summary>
+    /// <param name="previous">The version being replaced.</param>
+    public void ContinueFrom(TaskRuntime previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        StepsTrained = previous.StepsTrained;
+        ExamplesSeen = previous.ExamplesSeen;
+        SmoothedLoss = previous.SmoothedLoss;
+        LastLoss = previous.LastLoss;
+        LossWeight = previous.LossWeight;
+    }
+
+    /// <summary>Continues the step count of an earlier head of this task (an archived one that comes back).</summary>
+    /// <param name="stepsTrained">Steps the earlier head had trained.</param>
+    public void ContinueStepCount(int stepsTrained) => StepsTrained = Math.Max(StepsTrained, stepsTrained);
+
     /// <summary>The task's training state, for a checkpoint.</summary>
     /// <returns>The state now.</returns>
     public TaskProgress Progress() => new(StepsTrained, ExamplesSeen, SmoothedLoss, LastLoss, LossWeight, ConsecutiveNonFiniteLosses,
@@ -150,6 +176,7 @@ public sealed class TaskRuntime : IDisposable
         }
         ConsecutiveNonFiniteLosses = 0;
         StepsTrained++;
+        StepsTrainedThisVersion++;
         ExamplesSeen += batchSize;
         SmoothedLoss = double.IsNaN(SmoothedLoss) ? loss : 0.9 * SmoothedLoss + 0.1 * loss;
     }
@@ -171,6 +198,7 @@ public sealed class TaskRuntime : IDisposable
     public void Dispose()
     {
         _head?.Dispose();
+        (_loss as IDisposable)?.Dispose();
         _task = null;
         _head = null;
         _loss = null;

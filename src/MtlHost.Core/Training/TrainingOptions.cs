@@ -45,8 +45,11 @@ public sealed record TrainingOptions
     /// <summary>Fraction of <see cref="Steps"/> over which the learning rate rises linearly from 0.</summary>
     public double WarmupFraction { get; init; } = 0.1;
 
-    /// <summary>Largest global gradient norm; 0 disables clipping.</summary>
+    /// <summary>Largest gradient norm (see <see cref="GradientClipping"/> for of what); 0 disables clipping.</summary>
     public double GradientClipNorm { get; init; } = 1.0;
+
+    /// <summary>What <see cref="GradientClipNorm"/> bounds: the step's combined gradient, or each task's gradient before they combine.</summary>
+    public string GradientClipping { get; init; } = Training.GradientClipping.Global;
 
     /// <summary>
     /// Dropout on attention probabilities while training; <see langword="null"/> keeps the encoder's
@@ -136,6 +139,8 @@ public sealed record TrainingOptions
         if (WeightDecay < 0) return "--weight-decay must not be negative.";
         if (WarmupFraction is < 0 or > 1) return "--warmup must be between 0 and 1.";
         if (GradientClipNorm < 0) return "--clip-norm must not be negative.";
+        if (!Training.GradientClipping.Names.Contains(GradientClipping, StringComparer.OrdinalIgnoreCase))
+            return $"--clipping '{GradientClipping}' is not known; use one of {string.Join(", ", Training.GradientClipping.Names)}.";
         if (AttentionDropout is < 0 or >= 1) return "--attention-dropout must be at least 0 and below 1.";
         if (FreezeLayers < 0) return "--freeze-layers must be 0 or more.";
         if (EvalEvery < 0) return "--eval-every must be 0 or more.";

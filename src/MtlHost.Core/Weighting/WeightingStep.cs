@@ -10,6 +10,7 @@ namespace MtlHost.Core.Weighting;
 /// </summary>
 public sealed class WeightingStep
 {
+    private readonly PerTaskGradientClip? _perTaskClip;
     private double[]? _lossValues;
 
     /// <summary>Creates the step.</summary>
@@ -26,10 +27,16 @@ public sealed class WeightingStep
     /// The losses' values when the caller has already read them (reading a tensor's value waits for the
     /// device), or <see langword="null"/> to read them on first use.
     /// </param>
+    /// <param name="perTaskClip">
+    /// Clip each task's gradient before they are added up in <see cref="BackwardWeighted"/>, or <see langword="null"/> to
+    /// leave clipping to the caller.
+    /// </param>
     /// <exception cref="ArgumentException">The lists do not line up, or there is no task.</exception>
     public WeightingStep(IReadOnlyList<string> taskIds, IReadOnlyList<Tensor> losses, IReadOnlyList<Parameter> sharedParameters,
-        IReadOnlyList<Tensor> representations, int step, Random random, IReadOnlyList<double>? lossValues = null)
+        IReadOnlyList<Tensor> representations, int step, Random random, IReadOnlyList<double>? lossValues = null,
+        PerTaskGradientClip? perTaskClip = null)
     {
+        _perTaskClip = perTaskClip;
         if (lossValues is not null && lossValues.Count != losses.Count)
         {
             throw new ArgumentException($"Got {lossValues.Count} loss value(s) for {losses.Count} loss(es).");
@@ -77,11 +84,27 @@ public sealed class WeightingStep
     public IReadOnlyList<double> LossValues() =>
         _lossValues ??= Losses.Select(l => l.detach().to_type(ScalarType.Float64).item<double>()).ToArray();
 
-    /// <summary>One backward pass of Σ_i w_i·L_i.</summary>
+    /// <summary>Whether the gradients were clipped task by task (<see cref="BackwardWeighted"/> with a per-task clip).</summary>
+    public bool ClippedPerTask { get; private set; }
+
+    /// <summary>
+    /// One backward pass of Σ_i w_i·L_i; with a per-task clip, one pass per task: each task's gradient ∇L_i is clipped,
+    /// then w_i·clip(∇L_i) is added to the others.
+    /// </summary>
     /// <param name="weights">One weight per task.</param>
     public void BackwardWeighted(IReadOnlyList<double> weights)
     {
         CheckCount(weights.Count);
+        if (_perTaskClip is { } clip)
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var index = i;
+                clip.Accumulate(() => Losses[index].backward(retain_graph: index < Count - 1), weights[index]);
+            }
+            ClippedPerTask = true;
+            return;
+        }
         using var scope = NewDisposeScope();
         Tensor? total = null;
         for (var i = 0; i < Count; i++)

@@ -3,6 +3,7 @@ using MtlHost.Core.Devices;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
+using MtlHost.Core.Training;
 using MtlHost.Core.Weighting;
 
 namespace MtlHost.Cli;
@@ -29,6 +30,8 @@ public static class CommandLine
         new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for random encoders)"),
         new("head-lr", "Training:HeadLearningRate", OptionKind.Number, "peak learning rate of the task heads (default 1e-3)"),
         new("warmup", "Training:WarmupFraction", OptionKind.Number, "fraction of steps of linear warm-up (default 0.1)"),
+        new("clip-norm", "Training:GradientClipNorm", OptionKind.Number, "largest gradient norm (default 1.0; 0 does not clip)"),
+        new("clipping", "Training:GradientClipping", OptionKind.Choice, "what --clip-norm bounds: the combined gradient of a step, or each task's before they add up (default global)", GradientClipping.Names),
         new("attention-dropout", "Training:AttentionDropout", OptionKind.Number, "dropout on attention probabilities (default 0.1 as in BERT; 0 is faster on the CPU)"),
         new("freeze-layers", "Training:FreezeLayers", OptionKind.Count, "freeze the embeddings and the bottom N encoder layers"),
         new("freeze-encoder", "Training:FreezeEncoder", OptionKind.Flag, "freeze the whole encoder; only the heads learn"),
@@ -108,6 +111,7 @@ public static class CommandLine
                           [--device cpu|cuda] [--out DIR] [--seed N] [--json] [--watch]
                           [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
                           [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
+                          [--clip-norm X] [--clipping global|per-task|none]
                           [--sampler uniform|proportional|temperature|annealed|all-tasks] [--temperature T]
                           [--weighting ew|uw|dwa|rlw|famo|gradnorm|pcgrad|mgda|cagrad]
                           [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N] [--task-groups GROUPS]

@@ -358,7 +358,7 @@ public sealed class HotReloadCoordinator : IDisposable
                 _probations.Remove(probation);
                 Revert(trainer, probation, failed.Id, failed.QuarantineReason ?? "it failed");
             }
-            else if (current.All(t => t.StepsTrained >= _options.ProbationSteps))
+            else if (current.All(t => t.StepsTrainedThisVersion >= _options.ProbationSteps))
             {
                 _probations.Remove(probation);
                 Retire(probation.Previous, probation.PreviousTasks, trainer.Step);

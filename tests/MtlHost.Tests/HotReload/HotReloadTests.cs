@@ -53,9 +53,12 @@ public sealed class HotReloadTests : IDisposable
         using var classifierBefore = HeadTensor(run, "beta", "classifier.weight");
         using var alphaBefore = HeadTensor(run, "alpha", "classifier.weight");
         using var encoderBefore = run.Encoder.parameters().First().clone();
+        var stepsBeforeReplace = StepsOf(run, "beta");
 
         PluginCompiler.Build(_plugins.Path, "Beta", new Variant("beta", "2.0.0.0", HiddenLayer: true));
         run.ApplyChange();
+        // The task's step count goes on with its new version, as its curves do.
+        StepsOf(run, "beta").ShouldBe(stepsBeforeReplace);
 
         var replaced = run.Events(PluginEventKind.Replaced).ShouldHaveSingleItem();
         replaced.TaskId.ShouldBe("beta");
@@ -103,7 +106,7 @@ public sealed class HotReloadTests : IDisposable
         run.ApplyChange();
         run.Coordinator.Status.Of("Alpha")!.State.ShouldBe(PluginRunState.Training);
         VersionOf(run, "alpha").ShouldBe("4.0.0.0");
-        run.TrainUntil("alpha", 3);
+        run.TrainUntil("alpha", StepsOf(run, "alpha") + 3); // the count goes on across a replace
         // The refused version 3 and the replaced version 1 are both collected.
         ShouldCollectEveryOldContext(run, expectedUnloads: 2);
     }
@@ -221,7 +224,7 @@ public sealed class HotReloadTests : IDisposable
 
         PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "2.0.0.0"));
         run.ApplyChange();
-        run.TrainUntil("alpha", 3);
+        run.TrainUntil("alpha", StepsOf(run, "alpha") + 3); // the count goes on across a replace
 
         VersionOf(run, "alpha").ShouldBe("2.0.0.0");
         ShouldCollectEveryOldContext(run, 1);
@@ -246,7 +249,7 @@ public sealed class HotReloadTests : IDisposable
         var holder = HoldTaskObject(run, "alpha");
         PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha", "2.0.0.0"));
         run.ApplyChange();
-        run.TrainUntil("alpha", 1);
+        run.TrainUntil("alpha", StepsOf(run, "alpha") + 1); // the count goes on across a replace
         run.Coordinator.WaitForUnloads(TimeSpan.FromSeconds(20)).ShouldBeTrue();
         run.Events(PluginEventKind.UnloadFailed).ShouldHaveSingleItem().OldVersion.ShouldBe("1.0.0.0");
         run.Coordinator.Status.FailedUnloads.ShouldBe(1);

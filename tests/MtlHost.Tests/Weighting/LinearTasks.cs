@@ -24,7 +24,8 @@ internal sealed class LinearTasks : IDisposable
     public Parameter[] Heads { get; }
 
     /// <summary>A step over tasks with gradients <paramref name="a"/> and loss values <paramref name="losses"/>; gradients cleared first.</summary>
-    public WeightingStep Step(double[][] a, double[] losses, string[]? ids = null, int step = 0, Random? random = null)
+    public WeightingStep Step(double[][] a, double[] losses, string[]? ids = null, int step = 0, Random? random = null,
+        PerTaskGradientClip? perTaskClip = null)
     {
         Shared.grad?.zero_();
         foreach (var head in Heads)
@@ -43,7 +44,7 @@ internal sealed class LinearTasks : IDisposable
             _owned.Add(loss);
         }
         ids ??= Enumerable.Range(0, a.Length).Select(i => $"task{i}").ToArray();
-        return new WeightingStep(ids, lossTensors, [Shared], representations, step, random ?? new Random(1));
+        return new WeightingStep(ids, lossTensors, [Shared], representations, step, random ?? new Random(1), perTaskClip: perTaskClip);
     }
 
     public double[] SharedGradient() => Shared.grad!.data<double>().ToArray();
