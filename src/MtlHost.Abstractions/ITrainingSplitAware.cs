@@ -1,7 +1,7 @@
 namespace MtlHost.Abstractions;
 
 /// <summary>
-/// A loss (or any other part of a task) that adapts to the training data: the host calls <see cref="Prepare"/> once,
+/// A task's loss or head that adapts to the training data: the host calls <see cref="Prepare"/> once,
 /// after reading the training split and before the first training step. The summary is a function of the data alone,
 /// so a resumed run prepares the same way.
 /// </summary>

@@ -2,7 +2,7 @@ namespace MtlHost.Abstractions;
 
 /// <summary>
 /// What the host knows of a task's training split once it has read it: how many examples, and how often each label
-/// occurs. A loss that implements <see cref="ITrainingSplitAware"/> receives it before the first training step, for
+/// occurs. A loss or head that implements <see cref="ITrainingSplitAware"/> receives it before the first training step, for
 /// example to weight rare labels.
 /// </summary>
 public sealed class TrainingSplitSummary

@@ -35,12 +35,22 @@ public sealed class MultiLabelBinaryCrossEntropy : ITaskLoss, ITrainingSplitAwar
         {
             return;
         }
-        var weights = training.LabelCounts.Select(positives => positives <= 0
-            ? 1.0
-            : Math.Clamp(Math.Sqrt((training.Examples - positives) / (double)positives), 1.0, MaxPositiveWeight)).ToArray();
+        var weights = PositiveWeightsFor(training, MaxPositiveWeight);
         PositiveWeights = weights;
         _positiveWeights?.Dispose();
         _positiveWeights = tensor(weights.Select(w => (float)w).ToArray()).DetachFromDisposeScope();
+    }
+
+    /// <summary>√(negatives / positives) of each label in the training split, between 1 and <paramref name="maxWeight"/> (1 for a label never seen).</summary>
+    /// <param name="training">The training split's label counts.</param>
+    /// <param name="maxWeight">The largest weight.</param>
+    /// <returns>One weight per label.</returns>
+    public static double[] PositiveWeightsFor(TrainingSplitSummary training, double maxWeight = 30)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        return training.LabelCounts.Select(positives => positives <= 0
+            ? 1.0
+            : Math.Clamp(Math.Sqrt((training.Examples - positives) / (double)positives), 1.0, maxWeight)).ToArray();
     }
 
     /// <inheritdoc />

@@ -33,9 +33,12 @@ public sealed class TaskRuntime : IDisposable
         Source = source;
         _head = head;
         _loss = task.CreateLoss();
-        if (_loss is ITrainingSplitAware aware)
+        // Before anything restores trained tensors into the head (a checkpoint, a replaced version), so those win.
+        if (_loss is ITrainingSplitAware || head is ITrainingSplitAware)
         {
-            aware.Prepare(TrainingSplitSummaries.Of(train, Descriptor));
+            var summary = TrainingSplitSummaries.Of(train, Descriptor);
+            (_loss as ITrainingSplitAware)?.Prepare(summary);
+            (head as ITrainingSplitAware)?.Prepare(summary);
         }
         _metric = task.CreateMetric();
         Train = train;

@@ -70,6 +70,19 @@ public sealed class TaskKindBaseClassTests
         outputs.data<float>().ToArray().ShouldBe([2.5f, 2.5f]);
     }
 
+    // 100 examples: label a on 4 (w = √24), b on 50 (w = 1), c on none (half an example, w = 1). The best constant logit
+    // of a weighted binary cross-entropy is log(w·n / (N − n)); a head starting at 0 would predict every label at ½.
+    [Fact]
+    public void A_multi_label_head_starts_its_bias_at_each_labels_best_constant_logit()
+    {
+        var task = new Multi();
+        using var head = (ClassificationHead)task.CreateHead(Head);
+        head.Prepare(new TrainingSplitSummary(100, [4, 50, 0]));
+
+        var bias = head.named_parameters().Single(p => p.name == "classifier.bias").parameter.detach().data<float>().ToArray();
+        bias.Select(b => (double)b).ShouldBe([Math.Log(Math.Sqrt(24) * 4 / 96), 0.0, Math.Log(0.5 / 99.5)], 1e-5);
+    }
+
     private static IMtlTask Create(string kind) => kind switch
     {
         "pair" => new Pair(),
