@@ -12,21 +12,23 @@
 # Three seeds; then mean ± standard deviation of every primary score and of Δm% (samples/experiments/aggregate.py).
 #
 # Usage: samples/experiments/low-resource.sh [OUT_DIR] [extra train options for every run...]
-#   environment: N (supersense training examples, 400), STEPS (joint steps, 800), SEEDS ("1 2 3"), ENCODER (minilm),
-#                SAMPLER (uniform), OMP_NUM_THREADS (2: one run at a time uses both cores)
-# About 15 minutes with MiniLM on 2 CPU cores.
+#   environment: N (supersense training examples, 400), STEPS (joint steps, 400), SEEDS ("1 2 3"), ENCODER (minilm),
+#                SAMPLER (uniform), OMP_NUM_THREADS (2: one run at a time uses both cores), NO_BUILD
+# About 35 minutes with MiniLM on 2 CPU cores; or one copy per seed at once, each with its own OUT_DIR, OMP_NUM_THREADS=1
+# and NO_BUILD=1 (then `aggregate.py` over a folder holding their seed-* folders).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/low-resource}
 shift || true
 n=${N:-400}
-steps=${STEPS:-800}
+steps=${STEPS:-400}
 seeds=${SEEDS:-1 2 3}
 encoder=${ENCODER:-minilm}
 sampler=${SAMPLER:-uniform}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
-dotnet build src/MtlHost -c Release -v q > /dev/null
+# NO_BUILD=1 when several copies run at once (one seed each, OMP_NUM_THREADS=1): one build first, then none of them builds.
+[ -n "${NO_BUILD:-}" ] || dotnet build src/MtlHost -c Release -v q > /dev/null
 mtlhost() { dotnet src/MtlHost/bin/Release/net10.0/mtlhost.dll "$@"; }
 
 # Real plugin DLLs in a folder: the WordNet tasks, supersense cut to its first N training lines (the rows are in a

@@ -2,7 +2,7 @@ namespace MtlHost.Core.Training;
 
 /// <summary>
 /// How a joint training run goes. Defaults follow BERT fine-tuning practice (AdamW, linear warm-up
-/// then linear decay, gradient clipping at 1.0, weight decay 0.01 except on biases and LayerNorms).
+/// then linear decay, gradient clipping at 1.0 — of each task's gradient —, weight decay 0.01 except on biases and LayerNorms).
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -48,8 +48,13 @@ public sealed record TrainingOptions
     /// <summary>Largest gradient norm (see <see cref="GradientClipping"/> for of what); 0 disables clipping.</summary>
     public double GradientClipNorm { get; init; } = 1.0;
 
-    /// <summary>What <see cref="GradientClipNorm"/> bounds: the step's combined gradient, or each task's gradient before they combine.</summary>
-    public string GradientClipping { get; init; } = Training.GradientClipping.Global;
+    /// <summary>
+    /// What <see cref="GradientClipNorm"/> bounds (<see cref="Training.GradientClipping"/>): by default each task's gradient
+    /// before the tasks' gradients are added up, since one clip over the sum shrinks every task's share as more tasks train
+    /// in a step (six sample tasks, MiniLM, all tasks every step: Δm% −8.7 per task against −19.6 with one global clip).
+    /// With one task per step the two are the same.
+    /// </summary>
+    public string GradientClipping { get; init; } = Training.GradientClipping.PerTask;
 
     /// <summary>
     /// Dropout on attention probabilities while training; <see langword="null"/> keeps the encoder's

@@ -19,13 +19,14 @@ public sealed record PerTaskGradientClip(IReadOnlyList<Parameter> Parameters, do
     /// </summary>
     /// <param name="backward">One task's backward pass of its unweighted loss.</param>
     /// <param name="weight">The task's weight.</param>
-    public void Accumulate(Action backward, double weight)
+    /// <param name="setAside">Whether gradients accumulated so far may be non-zero and must be set aside.</param>
+    public void Accumulate(Action backward, double weight, bool setAside = true)
     {
         using var scope = NewDisposeScope();
         var saved = new Tensor?[Parameters.Count];
         using (no_grad())
         {
-            for (var i = 0; i < Parameters.Count; i++)
+            for (var i = 0; setAside && i < Parameters.Count; i++)
             {
                 if (Parameters[i].grad is { } grad)
                 {

@@ -95,12 +95,14 @@ public sealed class WeightingStep
     public void BackwardWeighted(IReadOnlyList<double> weights)
     {
         CheckCount(weights.Count);
-        if (_perTaskClip is { } clip)
+        // With one task, clipping it is clipping the step's gradient: the caller's single clip does that without copies.
+        if (_perTaskClip is { } clip && Count > 1)
         {
             for (var i = 0; i < Count; i++)
             {
                 var index = i;
-                clip.Accumulate(() => Losses[index].backward(retain_graph: index < Count - 1), weights[index]);
+                // The step starts with zeroed gradients, so the first task has nothing to set aside.
+                clip.Accumulate(() => Losses[index].backward(retain_graph: index < Count - 1), weights[index], setAside: index > 0);
             }
             ClippedPerTask = true;
             return;

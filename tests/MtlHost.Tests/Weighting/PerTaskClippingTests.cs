@@ -30,6 +30,19 @@ public sealed class PerTaskClippingTests
     }
 
     [Fact]
+    public void With_one_task_the_per_task_clip_is_the_callers_single_clip()
+    {
+        using var tasks = new LinearTasks(1);
+        Parameter[] all = [tasks.Shared, .. tasks.Heads];
+        var step = tasks.Step([[30, 40]], [1], perTaskClip: new PerTaskGradientClip(all, 1.0));
+
+        step.BackwardWeighted([1.0]);
+
+        step.ClippedPerTask.ShouldBeFalse();
+        tasks.SharedGradient().ShouldBe([30.0, 40.0], 1e-9);
+    }
+
+    [Fact]
     public void Without_a_per_task_clip_the_weighted_sum_is_left_to_the_caller()
     {
         using var tasks = new LinearTasks(2);
