@@ -93,7 +93,7 @@ public static class InferenceBenchmark
         {
             using var encoder = setup.CreateEncoder(42);
             var path = Path.Combine(folder, "checkpoint");
-            var manifest = CheckpointWriter.Write(path, setup.EncoderName, encoder, runtimes, 0, options);
+            var manifest = CheckpointWriter.Write(path, new CheckpointContent(setup.EncoderName, encoder, runtimes, 0, options));
             foreach (var runtime in runtimes)
             {
                 MtlHost.Plugins.PluginFolderCopy.Copy(runtime.Source.PluginDirectory, Path.Combine(plugins, runtime.Source.PluginName));

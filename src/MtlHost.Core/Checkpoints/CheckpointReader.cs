@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MtlHost.Core.Export;
 
 namespace MtlHost.Core.Checkpoints;
 

@@ -31,27 +31,12 @@ public static class CheckpointWriter
 
     /// <summary>Writes the checkpoint, replacing an older one at <paramref name="directory"/>.</summary>
     /// <param name="directory">Final checkpoint folder.</param>
-    /// <param name="encoderName">Catalog name of the encoder.</param>
-    /// <param name="encoder">The shared encoder.</param>
-    /// <param name="tasks">The tasks whose heads to save.</param>
-    /// <param name="step">Steps taken.</param>
-    /// <param name="options">Run options.</param>
-    /// <param name="scores">Latest validation scores by task id, if any.</param>
-    /// <param name="removed">
-    /// Heads of tasks whose plugin left the run, saved too (state <c>Removed</c>) so that nothing learned is lost;
-    /// a task that is also live is saved from its live head only.
-    /// </param>
-    /// <param name="branches">Task-specific encoder parts (sharing strategies other than hard), saved as <c>branches/&lt;name&gt;.bin</c>.</param>
-    /// <param name="weighting">The run's loss weighting, whose learned per-task state (task weights, loss history) is saved in the manifest.</param>
-    /// <param name="training">
-    /// The run's training state, making the checkpoint resumable (optimizer state, batch positions, counters, model
-    /// selection); <see langword="null"/> writes the model only.
-    /// </param>
+    /// <param name="content">What to write.</param>
     /// <returns>The manifest written.</returns>
-    public static CheckpointManifest Write(string directory, string encoderName, BertEncoder encoder, IEnumerable<TaskRuntime> tasks, int step,
-        TrainingOptions options, IReadOnlyDictionary<string, TaskScores>? scores = null, IEnumerable<HeadSnapshot>? removed = null,
-        IEnumerable<EncoderBranch>? branches = null, ILossWeighting? weighting = null, CheckpointTrainingState? training = null)
+    public static CheckpointManifest Write(string directory, CheckpointContent content)
     {
+        var (encoderName, encoder, tasks, step, options) = content;
+        var (scores, weighting, training) = (content.Scores, content.Weighting, content.Training);
         var final = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(final)!;
         Directory.CreateDirectory(parent);
@@ -61,7 +46,7 @@ public static class CheckpointWriter
             Directory.Delete(staging, recursive: true);
         }
         Directory.CreateDirectory(Path.Combine(staging, "heads"));
-        var removedHeads = (removed ?? []).ToList();
+        var removedHeads = content.RemovedHeads;
 
         encoder.save(Path.Combine(staging, "encoder.bin"));
         var entries = new List<CheckpointManifest.TaskEntry>();
@@ -85,7 +70,7 @@ public static class CheckpointWriter
         }
 
         var branchEntries = new List<CheckpointManifest.BranchEntry>();
-        foreach (var branch in (branches ?? []).Where(b => b.ParameterCount > 0).OrderBy(b => b.BranchName, StringComparer.Ordinal))
+        foreach (var branch in content.Branches.Where(b => b.ParameterCount > 0).OrderBy(b => b.BranchName, StringComparer.Ordinal))
         {
             Directory.CreateDirectory(Path.Combine(staging, "branches"));
             var branchFile = Path.Combine("branches", branch.BranchName + ".bin");
@@ -97,8 +82,8 @@ public static class CheckpointWriter
         if (training is not null)
         {
             var optimizerFolder = Path.Combine(staging, OptimizerFolder);
-            training.Trainer.SaveOptimizerState(optimizerFolder);
-            var progress = training.Trainer.Tasks.ToDictionary(t => t.Id, t => t.Progress(), StringComparer.Ordinal);
+            training.Optimizers.Save(optimizerFolder);
+            var progress = tasks.ToDictionary(t => t.Id, t => t.Progress(), StringComparer.Ordinal);
             foreach (var head in removedHeads.Where(h => !progress.ContainsKey(h.TaskId)))
             {
                 head.SaveMoments(Path.Combine(optimizerFolder, "heads", head.TaskId + ".bin"));

@@ -1,5 +1,4 @@
 using MtlHost.Abstractions;
-using MtlHost.Core.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

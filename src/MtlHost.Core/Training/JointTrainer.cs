@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
@@ -20,18 +19,17 @@ namespace MtlHost.Core.Training;
 public sealed class JointTrainer : IDisposable
 {
     private readonly BertEncoder _encoder;
-    private readonly List<TaskSlot> _slots;
+    private readonly List<TaskRuntime> _tasks;
     private readonly ITaskSampler _sampler;
     private readonly ILossWeighting _weighting;
     private readonly ISharingStrategy _sharing;
     private readonly Func<string, string> _branchOf;
-    private readonly SortedDictionary<string, BranchSlot> _branches = new(StringComparer.Ordinal);
-    private readonly double _encoderLearningRate;
+    private readonly SortedDictionary<string, EncoderBranch> _branches = new(StringComparer.Ordinal);
     private readonly TrainingOptions _options;
     private readonly Device _device;
     private readonly int _padId;
     private readonly ILogger _logger;
-    private readonly AdamW _encoderOptimizer;
+    private readonly TrainingOptimizers _optimizers;
     private readonly List<(int Step, IReadOnlyList<TaskScores> Scores)> _history = [];
     private readonly TaskEvaluator _evaluator;
     private readonly List<Parameter> _sharedParameters;
@@ -70,7 +68,6 @@ public sealed class JointTrainer : IDisposable
         _sharing = sharing ?? new HardSharing();
         _sharing.Validate(encoder.Config);
         _branchOf = branchOf ?? (id => id);
-        _encoderLearningRate = encoderLearningRate;
         _encoder = encoder;
         _sampler = sampler;
         _options = options;
@@ -79,22 +76,19 @@ public sealed class JointTrainer : IDisposable
         _logger = logger;
         _evaluator = new TaskEvaluator(encoder, device, padId, options.EvalBatchSize, BranchOf);
 
-        // The encoder and each head have their own AdamW. AdamW's update is per parameter, so this is
-        // the same optimisation as one optimizer over all of them, and a head can join or leave the
-        // run without touching the encoder's optimizer state.
-        var encoderParameters = encoder.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        _encoderOptimizer = CreateOptimizer(encoderParameters, encoderLearningRate);
+        _optimizers = new TrainingOptimizers(encoder, options, encoderLearningRate);
+        _optimizers.SetLearningRateFactor(options.LearningRateFactor(Step));
 
         // Only what every task's loss goes through (never the pooler, nor the layers top-layer sharing copies):
         // the parameters gradient-based weightings compare the tasks on.
         _sharedParameters = _sharing.UsedSharedParameters(encoder).Where(p => p.requires_grad).ToList();
-        _slots = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => new TaskSlot(t, CreateHeadOptimizer(t))).ToList();
-        foreach (var slot in _slots)
+        _tasks = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
+        foreach (var task in _tasks)
         {
-            BranchOf(slot.Runtime.Id);
+            _optimizers.AddHead(task.Id, task.Head);
+            BranchOf(task.Id);
         }
         RefreshParameters();
-        ApplyLearningRate();
     }
 
     /// <summary>Steps taken so far.</summary>
@@ -107,7 +101,7 @@ public sealed class JointTrainer : IDisposable
     public event Action<int, IReadOnlyList<TaskScores>>? Evaluated;
 
     /// <summary>The tasks in the run, in id order.</summary>
-    public IReadOnlyList<TaskRuntime> Tasks => _slots.Select(s => s.Runtime).ToList();
+    public IReadOnlyList<TaskRuntime> Tasks => _tasks.ToList();
 
     /// <summary>The shared encoder.</summary>
     public BertEncoder Encoder => _encoder;
@@ -125,7 +119,7 @@ public sealed class JointTrainer : IDisposable
     /// The task-specific encoder parts, by branch name. A branch outlives its tasks: when a task leaves
     /// the run its branch stays (and is checkpointed), and a task that comes back finds it again.
     /// </summary>
-    public IReadOnlyList<EncoderBranch> Branches => _branches.Values.Select(b => b.Branch).ToList();
+    public IReadOnlyList<EncoderBranch> Branches => _branches.Values.ToList();
 
     /// <summary>The branch of a task, made from the shared encoder the first time the task's branch is needed.</summary>
     /// <param name="taskId">The task.</param>
@@ -137,21 +131,19 @@ public sealed class JointTrainer : IDisposable
     /// <returns>The branch.</returns>
     public EncoderBranch BranchNamed(string name)
     {
-        if (!_branches.TryGetValue(name, out var slot))
+        if (!_branches.TryGetValue(name, out var branch))
         {
-            var branch = _sharing.CreateBranch(name, _encoder);
+            branch = _sharing.CreateBranch(name, _encoder);
             // A branch is task-specific like a head: it trains even when the shared encoder is frozen.
             foreach (var parameter in branch.parameters())
             {
                 parameter.requires_grad = true;
             }
-            var parameters = branch.named_parameters().ToList();
-            slot = new BranchSlot(branch, parameters.Count == 0 ? null : CreateOptimizer(parameters, _encoderLearningRate));
-            _branches.Add(name, slot);
+            _optimizers.AddBranch(name, branch);
+            _branches.Add(name, branch);
             RefreshParameters();
-            ApplyLearningRate();
         }
-        return slot.Branch;
+        return branch;
     }
 
     /// <summary>Runs <see cref="TrainingOptions.Steps"/> steps (fewer when cancelled), then evaluates every task.</summary>
@@ -186,13 +178,13 @@ public sealed class JointTrainer : IDisposable
         CancellationToken cancellationToken = default)
     {
         _encoder.train();
-        foreach (var slot in _slots)
+        foreach (var task in _tasks)
         {
-            slot.Runtime.Head.train();
+            task.Head.train();
         }
         foreach (var branch in _branches.Values)
         {
-            branch.Branch.train();
+            branch.train();
         }
 
         var clock = new Stopwatch();
@@ -209,9 +201,8 @@ public sealed class JointTrainer : IDisposable
             {
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
                 _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.StepBudgetText, rate,
-                    _encoderOptimizer.ParamGroups.First().LearningRate,
-                    string.Join(" ", _slots.Select(t => $"{t.Runtime.Id}={t.Runtime.SmoothedLoss:F3}" +
-                                                        (_weighting is EqualWeighting ? "" : $" (w {t.Runtime.LossWeight:F2})"))));
+                    _optimizers.EncoderLearningRate,
+                    string.Join(" ", _tasks.Select(t => $"{t.Id}={t.SmoothedLoss:F3}" + (_weighting is EqualWeighting ? "" : $" (w {t.LossWeight:F2})"))));
                 logClock.Restart();
                 logStep = Step;
             }
@@ -265,11 +256,11 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="InvalidOperationException">Every task has been quarantined.</exception>
     public void RunStep()
     {
-        var live = _slots.Where(t => t.Runtime.State == TaskState.Training).Select(t => t.Runtime).ToList();
+        var live = _tasks.Where(t => t.State == TaskState.Training).ToList();
         if (live.Count == 0)
         {
             throw new InvalidOperationException("Every task has been quarantined; nothing is left to train: " +
-                string.Join("; ", _slots.Select(t => $"{t.Runtime.Id}: {t.Runtime.QuarantineReason}")));
+                string.Join("; ", _tasks.Select(t => $"{t.Id}: {t.QuarantineReason}")));
         }
 
         // Seeded by the run's seed and the step alone: the draw does not depend on what ran before,
@@ -279,7 +270,7 @@ public sealed class JointTrainer : IDisposable
         // function of the step alone, so a run resumed from a checkpoint needs no generator state to continue exactly.
         var torchSeed = unchecked((long)_options.Seed * 1_000_003 + Step) ^ 0x5DEECE66DL;
         var chosen = _sampler.Next(live.Select(t => t.Train.Count).ToList(), Step, _options.Steps, random);
-        var learningRate = _encoderOptimizer.ParamGroups.First().LearningRate;
+        var learningRate = _optimizers.EncoderLearningRate;
         var clock = Stopwatch.StartNew();
         List<TaskStepRecord> records;
         lock (TorchGenerator.Lock)
@@ -298,7 +289,7 @@ public sealed class JointTrainer : IDisposable
     {
         var records = new List<TaskStepRecord>(tasks.Count);
         using var scope = NewDisposeScope();
-        ZeroGradients();
+        _optimizers.ZeroGradients();
         var trained = new List<TaskRuntime>(tasks.Count);
         var losses = new List<Tensor>(tasks.Count);
         var lossValues = new List<double>(tasks.Count);
@@ -357,20 +348,7 @@ public sealed class JointTrainer : IDisposable
                 {
                     nn.utils.clip_grad_norm_(_parameters, _options.GradientClipNorm);
                 }
-                _encoderOptimizer.step();
-                // Only the heads this step trained, as PyTorch skips a parameter whose grad is None: a head that was not
-                // sampled must not move with momentum and weight decay. (TorchSharp's zero_grad zeroes a grad rather
-                // than dropping it, so AdamW alone would step every head that ever had one.)
-                foreach (var slot in _slots.Where(s => trained.Contains(s.Runtime)))
-                {
-                    slot.Optimizer.step();
-                }
-                // Only the branches this step went through: a branch whose tasks are absent (removed, or
-                // not sampled) must not drift with momentum and weight decay while nothing trains it.
-                foreach (var name in trained.Select(t => _branchOf(t.Id)).Distinct())
-                {
-                    _branches[name].Optimizer?.step();
-                }
+                _optimizers.Step(trained.Select(t => t.Id), trained.Select(t => _branchOf(t.Id)));
             }
             catch (Exception e) when (IsPluginFault(e))
             {
@@ -390,7 +368,7 @@ public sealed class JointTrainer : IDisposable
                         culprits++;
                     }
                 }
-                ZeroGradients();
+                _optimizers.ZeroGradients();
                 records.Clear();
                 if (culprits == 0)
                 {
@@ -400,7 +378,8 @@ public sealed class JointTrainer : IDisposable
             }
         }
         Step++;
-        ApplyLearningRate();
+        // The schedule is a function of the run's step, so a head that joins mid-run gets the same rate as the rest.
+        _optimizers.SetLearningRateFactor(_options.LearningRateFactor(Step));
         return records;
     }
 
@@ -420,19 +399,19 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="InvalidOperationException">A task with the same id is already in the run.</exception>
     public HeadTransferReport AddTask(TaskRuntime task, HeadSnapshot? restoreFrom = null)
     {
-        if (_slots.Any(s => s.Runtime.Id == task.Id))
+        if (_tasks.Any(t => t.Id == task.Id))
         {
             throw new InvalidOperationException($"Task '{task.Id}' is already in the run.");
         }
-        var slot = new TaskSlot(task, CreateHeadOptimizer(task));
+        _optimizers.AddHead(task.Id, task.Head);
         var report = restoreFrom is null
             ? HeadTransferReport.Fresh(task.Head.state_dict().Keys.ToList())
-            : restoreFrom.RestoreInto(task.Head, slot.Optimizer);
+            : restoreFrom.RestoreInto(task.Head, _optimizers.HeadOptimizer(task.Id));
         if (restoreFrom is not null)
         {
             task.ContinueStepCount(restoreFrom.StepsTrained);
         }
-        Insert(slot);
+        Insert(task);
         return report;
     }
 
@@ -445,43 +424,11 @@ public sealed class JointTrainer : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         Step = step;
-        ApplyLearningRate();
+        _optimizers.SetLearningRateFactor(_options.LearningRateFactor(Step));
     }
 
-    /// <summary>
-    /// Writes the AdamW state of the encoder, of every head in the run and of every branch under
-    /// <paramref name="directory"/>: <c>encoder.bin</c>, <c>heads/&lt;task&gt;.bin</c>, <c>branches/&lt;name&gt;.bin</c>.
-    /// </summary>
-    /// <param name="directory">The folder (created).</param>
-    /// <returns>The files written, relative to <paramref name="directory"/>, '/'-separated.</returns>
-    public IReadOnlyList<string> SaveOptimizerState(string directory)
-    {
-        var files = new List<string>();
-        Directory.CreateDirectory(Path.Combine(directory, "heads"));
-        OptimizerMoments.Save(Path.Combine(directory, "encoder.bin"), _encoderOptimizer, EncoderParameters());
-        files.Add("encoder.bin");
-        foreach (var slot in _slots)
-        {
-            var file = $"heads/{slot.Runtime.Id}.bin";
-            OptimizerMoments.Save(Path.Combine(directory, file), slot.Optimizer,
-                slot.Runtime.Head.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
-            files.Add(file);
-        }
-        foreach (var (name, branch) in _branches.Where(b => b.Value.Optimizer is not null))
-        {
-            Directory.CreateDirectory(Path.Combine(directory, "branches"));
-            var file = $"branches/{name}.bin";
-            OptimizerMoments.Save(Path.Combine(directory, file), branch.Optimizer!,
-                branch.Branch.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
-            files.Add(file);
-        }
-        return files;
-    }
-
-    /// <summary>Restores the encoder's AdamW state from a file written by <see cref="SaveOptimizerState"/>.</summary>
-    /// <param name="path">The <c>encoder.bin</c> moments file.</param>
-    /// <returns>How many parameters got their state back.</returns>
-    public int RestoreEncoderOptimizer(string path) => OptimizerMoments.Restore(path, _encoderOptimizer, EncoderParameters());
+    /// <summary>The optimizers of the encoder, the heads and the branches: their state goes into a resumable checkpoint.</summary>
+    public TrainingOptimizers Optimizers => _optimizers;
 
     /// <summary>Restores a branch's weights and, when given, its AdamW state; the branch is made if no task in the run has needed it yet.</summary>
     /// <param name="name">The branch name.</param>
@@ -489,12 +436,10 @@ public sealed class JointTrainer : IDisposable
     /// <param name="momentsPath">Its moments file, or <see langword="null"/>.</param>
     public void RestoreBranch(string name, string weightsPath, string? momentsPath)
     {
-        var branch = BranchNamed(name);
-        branch.load(weightsPath);
-        var optimizer = _branches[name].Optimizer;
-        if (momentsPath is not null && optimizer is not null)
+        BranchNamed(name).load(weightsPath);
+        if (momentsPath is not null)
         {
-            OptimizerMoments.Restore(momentsPath, optimizer, branch.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
+            _optimizers.RestoreBranch(name, momentsPath);
         }
     }
 
@@ -508,8 +453,8 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="KeyNotFoundException">The task is not in the run.</exception>
     public HeadTransferReport RestoreHead(string taskId, HeadSnapshot snapshot)
     {
-        var slot = _slots.FirstOrDefault(s => s.Runtime.Id == taskId) ?? throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
-        return snapshot.RestoreInto(slot.Runtime.Head, slot.Optimizer);
+        var task = _tasks.FirstOrDefault(t => t.Id == taskId) ?? throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
+        return snapshot.RestoreInto(task.Head, _optimizers.HeadOptimizer(taskId));
     }
 
     /// <summary>Takes a task out of the run with its head's optimizer, leaving both intact.</summary>
@@ -518,15 +463,15 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="KeyNotFoundException">No such task in the run.</exception>
     public DetachedTask DetachTask(string taskId)
     {
-        var index = _slots.FindIndex(s => s.Runtime.Id == taskId);
+        var index = _tasks.FindIndex(t => t.Id == taskId);
         if (index < 0)
         {
             throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
         }
-        var slot = _slots[index];
-        _slots.RemoveAt(index);
+        var task = _tasks[index];
+        _tasks.RemoveAt(index);
         RefreshParameters();
-        return new DetachedTask(slot.Runtime, slot.Optimizer);
+        return new DetachedTask(task, _optimizers.DetachHead(taskId));
     }
 
     /// <summary>Puts a detached task back, as it was.</summary>
@@ -534,11 +479,12 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="InvalidOperationException">A task with the same id is in the run.</exception>
     public void AttachTask(DetachedTask task)
     {
-        if (_slots.Any(s => s.Runtime.Id == task.Runtime.Id))
+        if (_tasks.Any(t => t.Id == task.Runtime.Id))
         {
             throw new InvalidOperationException($"Task '{task.Runtime.Id}' is already in the run.");
         }
-        Insert(new TaskSlot(task.Runtime, task.Optimizer));
+        _optimizers.AttachHead(task.Runtime.Id, task.Runtime.Head, task.Optimizer);
+        Insert(task.Runtime);
     }
 
     /// <summary>
@@ -554,92 +500,39 @@ public sealed class JointTrainer : IDisposable
     {
         previous = DetachTask(replacement.Id);
         using var snapshot = previous.Snapshot();
-        var slot = new TaskSlot(replacement, CreateHeadOptimizer(replacement));
-        var report = snapshot.RestoreInto(replacement.Head, slot.Optimizer);
+        _optimizers.AddHead(replacement.Id, replacement.Head);
+        var report = snapshot.RestoreInto(replacement.Head, _optimizers.HeadOptimizer(replacement.Id));
         replacement.ContinueFrom(previous.Runtime);
-        Insert(slot);
+        Insert(replacement);
         return report;
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _encoderOptimizer.Dispose();
-        foreach (var slot in _slots)
-        {
-            slot.Optimizer.Dispose();
-        }
+        _optimizers.Dispose();
         foreach (var branch in _branches.Values)
         {
-            branch.Optimizer?.Dispose();
-            branch.Branch.Dispose();
+            branch.Dispose();
         }
     }
 
-    private void Insert(TaskSlot slot)
+    private void Insert(TaskRuntime task)
     {
-        var branch = BranchOf(slot.Runtime.Id);
+        var branch = BranchOf(task.Id);
         if (_encoder.training)
         {
-            slot.Runtime.Head.train();
+            task.Head.train();
             branch.train();
         }
-        _slots.Add(slot);
-        _slots.Sort((a, b) => string.CompareOrdinal(a.Runtime.Id, b.Runtime.Id));
+        _tasks.Add(task);
+        _tasks.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         RefreshParameters();
-        ApplyLearningRate();
     }
-
-    private AdamW CreateHeadOptimizer(TaskRuntime task) =>
-        CreateOptimizer(task.Head.named_parameters().Where(p => p.parameter.requires_grad).ToList(), _options.HeadLearningRate);
-
-    // Biases and LayerNorm weights are not decayed, as in BERT.
-    private AdamW CreateOptimizer(IReadOnlyList<(string name, Parameter parameter)> parameters, double learningRate)
-    {
-        static bool Decays(string name) => !name.EndsWith("bias", StringComparison.Ordinal) && !name.Contains("LayerNorm", StringComparison.Ordinal);
-        var groups = new List<AdamW.ParamGroup>
-        {
-            new(parameters.Where(p => Decays(p.name)).Select(p => p.parameter), learningRate, weight_decay: _options.WeightDecay),
-            new(parameters.Where(p => !Decays(p.name)).Select(p => p.parameter), learningRate, weight_decay: 0),
-        };
-        return optim.AdamW(groups, learningRate);
-    }
-
-    // The parameters of the encoder's optimizer, with their names.
-    private IEnumerable<(string Name, Tensor Parameter)> EncoderParameters() =>
-        _encoder.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, (Tensor)p.parameter));
 
     // Clipping sees the encoder, every live head in task-id order, and the branches, as one optimizer would.
     private void RefreshParameters() =>
         _parameters = _encoder.parameters().Where(p => p.requires_grad)
-            .Concat(_slots.SelectMany(s => s.Runtime.Head.parameters().Where(p => p.requires_grad)))
-            .Concat(_branches.Values.SelectMany(b => b.Branch.parameters())).ToList();
-
-    private void ZeroGradients()
-    {
-        _encoderOptimizer.zero_grad();
-        foreach (var slot in _slots)
-        {
-            slot.Optimizer.zero_grad();
-        }
-        foreach (var branch in _branches.Values)
-        {
-            branch.Optimizer?.zero_grad();
-        }
-    }
-
-    // The schedule is a function of the run's step, so a head that joins mid-run gets the same rate as the rest.
-    private void ApplyLearningRate()
-    {
-        var factor = _options.LearningRateFactor(Step);
-        var branchGroups = _branches.Values.SelectMany(b => b.Optimizer?.ParamGroups ?? []);
-        foreach (var group in _encoderOptimizer.ParamGroups.Concat(_slots.SelectMany(s => s.Optimizer.ParamGroups)).Concat(branchGroups))
-        {
-            group.LearningRate = group.InitialLearningRate * factor;
-        }
-    }
-
-    private sealed record TaskSlot(TaskRuntime Runtime, AdamW Optimizer);
-
-    private sealed record BranchSlot(EncoderBranch Branch, AdamW? Optimizer);
+            .Concat(_tasks.SelectMany(t => t.Head.parameters().Where(p => p.requires_grad)))
+            .Concat(_branches.Values.SelectMany(b => b.parameters())).ToList();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MtlHost.Formats;
 using MtlHost.Cli;
 using MtlHost.Core.Evaluation;
 using MtlHost.Evaluation;
@@ -155,7 +156,7 @@ public static class CompareCommand
                 notes = r.Notes,
             }).ToList(),
         };
-        output.WriteLine(JsonSerializer.Serialize(result, SummaryJson.Options));
+        output.WriteLine(JsonSerializer.Serialize(result, HostJson.Options));
     }
 
     private static string Format(double? value) =>

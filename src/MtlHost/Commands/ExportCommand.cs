@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MtlHost.Formats;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Export;
@@ -32,7 +33,7 @@ public static class ExportCommand
         }
         if (command.Has("json"))
         {
-            output.WriteLine(JsonSerializer.Serialize(result, SummaryJson.Options));
+            output.WriteLine(JsonSerializer.Serialize(result, HostJson.Options));
             return MtlHostApplication.Success;
         }
         output.WriteLine($"exported {Path.GetFullPath(checkpoint)} to {result.Directory} ({result.TensorCount} tensors):");

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using MtlHost.Formats;
+using MtlHost.Runs;
 using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Encoders;
@@ -95,7 +97,7 @@ public sealed class PluginsCommand
         if (_command.Has("json"))
         {
             var sdk = new { host = SdkInfo.Version.ToString(3), accepts = SdkCompatibility.AcceptedRange };
-            output.WriteLine(JsonSerializer.Serialize(new { directory = plugins.Result.Directory, sdk, plugins = entries }, SummaryJson.Options));
+            output.WriteLine(JsonSerializer.Serialize(new { directory = plugins.Result.Directory, sdk, plugins = entries }, HostJson.Options));
         }
         else
         {
@@ -138,7 +140,7 @@ public sealed class PluginsCommand
 
         if (_command.Has("json"))
         {
-            output.WriteLine(JsonSerializer.Serialize(status, SummaryJson.Options));
+            output.WriteLine(JsonSerializer.Serialize(status, HostJson.Options));
             return 0;
         }
         var standing = status.Finished ? $"finished at step {status.Step}" : $"training, step {status.Step} (or killed: the run had not finished)";

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using MtlHost.Formats;
 using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
@@ -77,7 +78,7 @@ public sealed class PredictCommand
                     pair,
                     tasks = response.Tasks,
                     notes,
-                }, SummaryJson.Options));
+                }, HostJson.Options));
                 return MtlHostApplication.Success;
             }
 

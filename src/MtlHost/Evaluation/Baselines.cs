@@ -1,5 +1,5 @@
 using System.Text.Json;
-using MtlHost.Commands;
+using MtlHost.Formats;
 using MtlHost.Core.Evaluation;
 
 namespace MtlHost.Evaluation;
@@ -22,7 +22,7 @@ public sealed record Baselines(int Format, IReadOnlyDictionary<string, TaskBasel
     /// <summary>Folder of a <c>--single-task</c> run that holds one sub-folder (with its <c>summary.json</c>) per task.</summary>
     public const string SingleTaskFolder = "single-task";
 
-    private static readonly JsonSerializerOptions FileOptions = new(SummaryJson.Options) { WriteIndented = true };
+    private static readonly JsonSerializerOptions FileOptions = new(HostJson.Options) { WriteIndented = true };
 
     /// <summary>The baselines as Δm% inputs.</summary>
     /// <returns>One entry per task, in file order.</returns>
@@ -57,7 +57,7 @@ public sealed record Baselines(int Format, IReadOnlyDictionary<string, TaskBasel
         return new Baselines(CurrentFormat, tasks);
     }
 
-    /// <summary>Writes the file (indented JSON, the settings of <see cref="SummaryJson"/>).</summary>
+    /// <summary>Writes the file (indented JSON, the settings of <see cref="HostJson"/>).</summary>
     /// <param name="path">Destination; its folder is created if needed.</param>
     public void Write(string path)
     {
@@ -83,7 +83,7 @@ public sealed record Baselines(int Format, IReadOnlyDictionary<string, TaskBasel
         Baselines? baselines;
         try
         {
-            baselines = JsonSerializer.Deserialize<Baselines>(File.ReadAllText(full), SummaryJson.Options);
+            baselines = JsonSerializer.Deserialize<Baselines>(File.ReadAllText(full), HostJson.Options);
         }
         catch (JsonException e)
         {

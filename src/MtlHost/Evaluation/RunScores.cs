@@ -20,7 +20,7 @@ public sealed record RunScores(string Name, string SummaryPath, string Encoder, 
 
     /// <summary>
     /// Reads a run: a folder holding <c>summary.json</c>, or the path of that file. Read leniently by
-    /// field, not as <see cref="Commands.RunSummary"/>, so summaries of older or newer hosts still compare.
+    /// field, not as <see cref="Runs.RunSummary"/>, so summaries of older or newer hosts still compare.
     /// </summary>
     /// <param name="runDirectoryOrSummary">Run folder or <c>summary.json</c> path.</param>
     /// <returns>The scores.</returns>
@@ -108,7 +108,7 @@ public sealed record RunScores(string Name, string SummaryPath, string Encoder, 
         return new TaskMetrics(id, primary, direction.GetBoolean(), scores);
     }
 
-    // Summaries write NaN and infinities as strings (SummaryJson allows named literals).
+    // Summaries write NaN and infinities as strings (HostJson allows named literals).
     private static double Number(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.Number => element.GetDouble(),

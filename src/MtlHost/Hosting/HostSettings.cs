@@ -4,6 +4,7 @@ using MtlHost.Cli;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Evaluation;
 using MtlHost.Evaluation;
+using MtlHost.HotReload;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
 using MtlHost.Core.Training;
@@ -68,6 +69,7 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
             WeightingOptions = weighting,
             SharingOptions = sharing,
             Baselines = baselines,
+            HotReload = ReadHotReload(configuration),
         };
         settings.CreateStrategies();
         return settings;
@@ -84,6 +86,9 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
 
     /// <summary>Single-task baselines to select the best evaluation by Δm% against (<c>--baselines</c>), or <see langword="null"/>.</summary>
     public Baselines? Baselines { get; init; }
+
+    /// <summary>How the plugins folder is watched with <c>--watch</c> and in <c>serve</c> (section <c>HotReload</c>).</summary>
+    public HotReloadOptions HotReload { get; init; } = new();
 
     /// <summary>
     /// Creates the run's sampler, a fresh weighting (a weighting learns, so every run needs its
@@ -128,6 +133,22 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
         {
             throw new UsageException($"{name} settings are not valid: {e.Message} {e.InnerException?.Message}".Trim());
         }
+    }
+
+    // HotReload:DebounceMilliseconds etc. tune the watcher; the defaults suit a person copying a plugin folder.
+    private static HotReloadOptions ReadHotReload(IConfiguration configuration)
+    {
+        var defaults = new HotReloadOptions();
+        double Read(string key, double fallback) =>
+            double.TryParse(configuration[$"HotReload:{key}"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : fallback;
+        return new HotReloadOptions
+        {
+            Debounce = TimeSpan.FromMilliseconds(Read("DebounceMilliseconds", defaults.Debounce.TotalMilliseconds)),
+            PollInterval = TimeSpan.FromMilliseconds(Math.Max(100, Read("PollMilliseconds", defaults.PollInterval.TotalMilliseconds))),
+            UnloadTimeout = TimeSpan.FromSeconds(Read("UnloadTimeoutSeconds", defaults.UnloadTimeout.TotalSeconds)),
+            DataTimeout = TimeSpan.FromSeconds(Read("DataTimeoutSeconds", defaults.DataTimeout.TotalSeconds)),
+            ProbationSteps = (int)Read("ProbationSteps", defaults.ProbationSteps),
+        };
     }
 
     private static Baselines ReadBaselines(string path)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using MtlHost.Commands;
+using MtlHost.Formats;
 
 namespace MtlHost.HotReload;
 
@@ -30,7 +30,7 @@ public sealed class PluginStatusFile
     {
         lock (_lock)
         {
-            var json = JsonSerializer.SerializeToUtf8Bytes(status(), SummaryJson.Options);
+            var json = JsonSerializer.SerializeToUtf8Bytes(status(), HostJson.Options);
             Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
             // Same folder, so the rename cannot cross file systems and replaces the file in one step.
             var temporary = $"{FilePath}.{Environment.ProcessId}.tmp";
@@ -56,7 +56,7 @@ public sealed class PluginStatusFile
         {
             try
             {
-                return JsonSerializer.Deserialize<RunPluginStatus>(File.ReadAllBytes(path), SummaryJson.Options)
+                return JsonSerializer.Deserialize<RunPluginStatus>(File.ReadAllBytes(path), HostJson.Options)
                        ?? throw new InvalidDataException($"'{path}' is empty.");
             }
             catch (JsonException e)

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using MtlHost.Commands;
+using MtlHost.Runs;
 using MtlHost.Core.Training;
 using MtlHost.Dashboard;
 using MtlHost.HotReload;

@@ -1,4 +1,4 @@
-using MtlHost.Commands;
+using MtlHost.Runs;
 using MtlHost.Core.Training;
 using MtlHost.Dashboard;
 
@@ -79,23 +79,23 @@ public sealed class TrainingControl
             return removed ? TaskRemoval.Removed : TaskRemoval.NotFound;
         }, cancellationToken);
 
-    /// <summary>The hooks that join this control and its monitor to a run of the train command.</summary>
+    /// <summary>Joins this control and its monitor to a training run, before it starts.</summary>
+    /// <param name="run">The run.</param>
     /// <param name="totalSteps">The run's step budget, or <see langword="null"/> when it trains until stopped.</param>
     /// <param name="stopping">The service's stop: a paused run waits no more.</param>
-    /// <returns>The hooks.</returns>
-    public RunHooks Hooks(int? totalSteps, CancellationToken stopping) => new()
+    public void Attach(TrainingRun run, int? totalSteps, CancellationToken stopping)
     {
-        Started = run =>
+        run.Started += context =>
         {
             lock (_lock)
             {
-                _run = run;
+                _run = context;
             }
-            _monitor.Started(run, totalSteps);
-        },
-        BetweenSteps = () => BetweenSteps(stopping),
-        CheckpointWritten = (path, step) => _monitor.CheckpointWritten(path, step),
-    };
+            _monitor.Started(context, totalSteps);
+        };
+        run.BetweenSteps += () => BetweenSteps(stopping);
+        run.CheckpointWritten += (path, step) => _monitor.CheckpointWritten(path, step);
+    }
 
     /// <summary>Notes that the run ended: requests still waiting, and any made from now on, fail with <see cref="RunNotActiveException"/>.</summary>
     public void Ended()

@@ -1,22 +1,22 @@
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
-using MtlHost.Commands;
 using MtlHost.Hosting;
+using MtlHost.Observers;
+using MtlHost.Runs;
 
 namespace MtlHost.Worker;
 
 /// <summary>
-/// The training run of <c>mtlhost serve</c>: the train command with hot reload, on a thread of its own for the life of
+/// The training run of <c>mtlhost serve</c>: a <see cref="TrainingRun"/> with hot reload, on a thread of its own for the life of
 /// the service, joined to the dashboard by <see cref="TrainingControl"/> and <see cref="RunMonitor"/>. When the service
 /// stops (SIGTERM, Ctrl-C, systemd) the run finishes its step, evaluates, writes its checkpoint and summary, and the
 /// process exits 0. A run that fails stops the service with exit code 1; bad input, 2.
 /// </summary>
 public sealed class TrainingWorker : BackgroundService
 {
-    private readonly TrainCommand _train;
+    private readonly ParsedCommand _command;
     private readonly TrainingControl _control;
     private readonly RunMonitor _monitor;
     private readonly CheckpointPredictions _predictions;
@@ -24,27 +24,30 @@ public sealed class TrainingWorker : BackgroundService
     private readonly IConfiguration _configuration;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _logger;
+    private readonly ILogger _runLogger;
 
     /// <summary>Creates the worker.</summary>
-    /// <param name="train">The train command.</param>
+    /// <param name="command">The command line (<c>serve</c> and its options).</param>
     /// <param name="control">Pause, checkpoint and task removal requests.</param>
     /// <param name="monitor">What the dashboard shows.</param>
     /// <param name="predictions">Keeps <c>POST /api/predict</c> on the newest checkpoint.</param>
     /// <param name="session">The console and the exit code.</param>
     /// <param name="configuration">The layered configuration.</param>
     /// <param name="lifetime">Stopped when the run fails.</param>
-    /// <param name="logger">Logging.</param>
-    public TrainingWorker(TrainCommand train, TrainingControl control, RunMonitor monitor, CheckpointPredictions predictions, ServeSession session, IConfiguration configuration,
-        IHostApplicationLifetime lifetime, ILogger<TrainingWorker> logger)
+    /// <param name="loggerFactory">Logging.</param>
+    public TrainingWorker(ParsedCommand command, TrainingControl control, RunMonitor monitor, CheckpointPredictions predictions, ServeSession session,
+        IConfiguration configuration, IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory)
     {
-        _train = train;
+        _command = command;
         _control = control;
         _monitor = monitor;
         _predictions = predictions;
         _session = session;
         _configuration = configuration;
         _lifetime = lifetime;
-        _logger = logger;
+        _logger = loggerFactory.CreateLogger<TrainingWorker>();
+        // The run logs under the category train's run does, so a service's log reads like a train log.
+        _runLogger = loggerFactory.CreateLogger("MtlHost.Train");
     }
 
     /// <inheritdoc />
@@ -70,33 +73,35 @@ public sealed class TrainingWorker : BackgroundService
         try
         {
             var settings = HostSettings.Read(_configuration);
-            var control = _control.Hooks(settings.Training.StepBudget, stopping);
-            var hooks = new RunHooks
+            var json = _command.Has("json");
+            var run = new TrainingRun(settings, new TrainingRunOptions
             {
-                Started = run =>
+                Watch = true,
+                SingleTask = _command.Has("single-task"),
+                ShowProgress = ConsoleProgress.IsWanted(json),
+            }, _runLogger);
+            _control.Attach(run, settings.Training.StepBudget, stopping);
+            run.Started += context =>
+            {
+                // A restarted service answers predictions from the checkpoint it resumed from, not only from its next one.
+                if (context.ResumedFrom is not null)
                 {
-                    control.Started?.Invoke(run);
-                    // A restarted service answers predictions from the checkpoint it resumed from, not only from its next one.
-                    if (run.ResumedFrom is not null)
-                    {
-                        _predictions.CheckpointWritten(run.ResumedFrom);
-                    }
-                },
-                BetweenSteps = control.BetweenSteps,
-                CheckpointWritten = (folder, step) =>
-                {
-                    control.CheckpointWritten?.Invoke(folder, step);
-                    // The checkpoint written at shutdown would only be loaded to be thrown away, and delay the stop.
-                    if (!stopping.IsCancellationRequested)
-                    {
-                        _predictions.CheckpointWritten(folder);
-                    }
-                },
+                    _predictions.CheckpointWritten(context.ResumedFrom);
+                }
             };
-            var code = _train.Run(_session.Output, stopping, hooks);
-            if (code == MtlHostApplication.Success)
+            run.CheckpointWritten += (folder, _) =>
             {
-                checkpoint = CheckpointOf(settings.OutDirectory);
+                // The checkpoint written at shutdown would only be loaded to be thrown away, and delay the stop.
+                if (!stopping.IsCancellationRequested)
+                {
+                    _predictions.CheckpointWritten(folder);
+                }
+            };
+            var result = run.Run(stopping);
+            if (result.Summary is { } summary)
+            {
+                SummaryTable.Print(_session.Output, summary, json);
+                checkpoint = result.Checkpoint;
                 if (!stopping.IsCancellationRequested)
                 {
                     _logger.LogInformation("Training finished at its step budget; the dashboard keeps serving until the service stops");
@@ -105,7 +110,7 @@ public sealed class TrainingWorker : BackgroundService
             else
             {
                 error = "the run failed: every task was quarantined (see the plugins and the event log)";
-                Fail(code, error);
+                Fail(MtlHostApplication.RunFailed, error);
             }
         }
         catch (UsageException e)
@@ -136,19 +141,5 @@ public sealed class TrainingWorker : BackgroundService
         }
         _session.ExitCode = exitCode;
         _lifetime.StopApplication();
-    }
-
-    // The checkpoint the run ended with, as its summary names it.
-    private static string? CheckpointOf(string outDirectory)
-    {
-        try
-        {
-            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDirectory, "summary.json")));
-            return summary.RootElement.TryGetProperty("checkpoint", out var path) ? path.GetString() : null;
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using MtlHost.Commands;
+using MtlHost.Runs;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
 using MtlHost.Core.Checkpoints;

@@ -3,11 +3,12 @@ using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
+using MtlHost.Runs;
 
 namespace MtlHost.Tests.Checkpoints;
 
 /// <summary>
-/// Runs <c>mtlhost train</c> in-process as the worker service does (with <see cref="RunHooks"/>), recording every
+/// Runs <c>mtlhost train</c> in-process as the worker service does (subscribed to its <see cref="TrainingRun"/>), recording every
 /// step's per-task losses, and optionally crashing the run — an exception between two steps, so that no
 /// checkpoint is written at shutdown, as with kill -9.
 /// </summary>
@@ -33,33 +34,32 @@ public sealed class TrainRun
     {
         var run = new TrainRun();
         JointTrainer? trainer = null;
-        var hooks = new RunHooks
-        {
-            Started = context =>
-            {
-                trainer = context.Trainer;
-                context.Trainer.StepCompleted += record =>
-                {
-                    run.Steps.Add(record.Step);
-                    foreach (var task in record.Tasks)
-                    {
-                        run.Losses[$"{record.Step:D4}/{task.TaskId}"] = task.Loss;
-                    }
-                };
-            },
-            BetweenSteps = () =>
-            {
-                if (trainer!.Step + 1 == crashBeforeStep)
-                {
-                    throw new SimulatedCrash();
-                }
-            },
-        };
         using var host = HostFactory.Build(CommandLine.Parse(["train", .. args]));
+        var command = host.Services.GetRequiredService<TrainCommand>();
+        var training = command.CreateRun();
+        training.Started += context =>
+        {
+            trainer = context.Trainer;
+            context.Trainer.StepCompleted += record =>
+            {
+                run.Steps.Add(record.Step);
+                foreach (var task in record.Tasks)
+                {
+                    run.Losses[$"{record.Step:D4}/{task.TaskId}"] = task.Loss;
+                }
+            };
+        };
+        training.BetweenSteps += () =>
+        {
+            if (trainer!.Step + 1 == crashBeforeStep)
+            {
+                throw new SimulatedCrash();
+            }
+        };
         var output = new StringWriter();
         try
         {
-            run.ExitCode = host.Services.GetRequiredService<TrainCommand>().Run(output, CancellationToken.None, hooks);
+            run.ExitCode = command.Report(training.Run(CancellationToken.None), output);
         }
         catch (SimulatedCrash)
         {

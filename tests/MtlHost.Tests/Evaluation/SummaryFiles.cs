@@ -1,5 +1,6 @@
 using System.Text.Json;
-using MtlHost.Commands;
+using MtlHost.Formats;
+using MtlHost.Runs;
 
 namespace MtlHost.Tests.Evaluation;
 
@@ -22,7 +23,7 @@ internal static class SummaryFiles
         var checkpoint = Path.Combine(folder, "checkpoint");
         var summary = new RunSummary("tiny", "cpu", steps, 1.0, steps, checkpoint, tasks, []);
         var path = Path.Combine(folder, "summary.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(summary, SummaryJson.Options));
+        File.WriteAllText(path, JsonSerializer.Serialize(summary, HostJson.Options));
         if (seed is { } s)
         {
             Directory.CreateDirectory(checkpoint);

@@ -158,8 +158,10 @@ public sealed class HotReloadTests : IDisposable
         ShouldCollectEveryOldContext(run, expectedUnloads: 1);
 
         using var checkpoint = new TemporaryDirectory();
-        CheckpointWriter.Write(checkpoint.Combine("ckpt"), "tiny", run.Encoder, run.Trainer.Tasks, run.Trainer.Step, new TrainingOptions(), null,
-            run.Coordinator.Archive.Heads);
+        CheckpointWriter.Write(checkpoint.Combine("ckpt"), new CheckpointContent("tiny", run.Encoder, run.Trainer.Tasks, run.Trainer.Step, new TrainingOptions())
+        {
+            RemovedHeads = run.Coordinator.Archive.Heads,
+        });
         var manifest = JsonDocument.Parse(File.ReadAllText(checkpoint.Combine("ckpt", "manifest.json"))).RootElement;
         var entry = manifest.GetProperty("tasks").EnumerateArray().Single(t => t.GetProperty("id").GetString() == "beta");
         entry.GetProperty("state").GetString().ShouldBe("Removed");

@@ -1,9 +1,9 @@
 using MtlHost.Core.Training;
 using MtlHost.HotReload;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Runs;
 
-/// <summary>A running joint training run, as <see cref="RunHooks.Started"/> sees it.</summary>
+/// <summary>A running joint training run, as <see cref="TrainingRun.Started"/> sees it.</summary>
 /// <param name="Trainer">The trainer; its events report every step and evaluation.</param>
 /// <param name="HotReload">The plugin folder watcher with --watch (and in the worker service), else <see langword="null"/>.</param>
 /// <param name="OutDirectory">The run folder.</param>

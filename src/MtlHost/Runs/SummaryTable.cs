@@ -1,10 +1,28 @@
 using System.Globalization;
+using System.Text.Json;
+using MtlHost.Formats;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Runs;
 
-/// <summary>Prints a run summary as a fixed-width table for people.</summary>
+/// <summary>Prints a run summary as a fixed-width table for people, or as one JSON object.</summary>
 public static class SummaryTable
 {
+    /// <summary>Prints the summary as <c>train</c> does: the table, or with <paramref name="json"/> one line of JSON.</summary>
+    /// <param name="output">Destination.</param>
+    /// <param name="summary">The summary.</param>
+    /// <param name="json">Whether to print JSON (<c>--json</c>).</param>
+    public static void Print(TextWriter output, RunSummary summary, bool json)
+    {
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(summary, HostJson.Options));
+        }
+        else
+        {
+            Write(output, summary);
+        }
+    }
+
     /// <summary>Writes the table.</summary>
     /// <param name="output">Destination.</param>
     /// <param name="summary">The summary.</param>

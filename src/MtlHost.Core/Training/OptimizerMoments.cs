@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MtlHost.Core.Checkpoints;
+namespace MtlHost.Core.Training;
 
 /// <summary>
 /// Saves and restores an AdamW optimizer's per-parameter state (step count, first and second moments)

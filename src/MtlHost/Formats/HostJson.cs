@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Formats;
 
 /// <summary>JSON settings of everything the host prints or saves: camelCase, non-finite numbers as strings.</summary>
-public static class SummaryJson
+public static class HostJson
 {
     /// <summary>The options.</summary>
     public static JsonSerializerOptions Options { get; } = new()

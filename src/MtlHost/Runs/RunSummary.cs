@@ -1,6 +1,6 @@
 using MtlHost.Core.Training;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Runs;
 
 /// <summary>The result of <c>train</c>, printed as a table or (with <c>--json</c>) as one JSON object, and saved as <c>summary.json</c>.</summary>
 /// <param name="Encoder">Encoder name.</param>

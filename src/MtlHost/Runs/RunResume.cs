@@ -6,7 +6,7 @@ using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Runs;
 
 /// <summary>
 /// Continues a run from the latest checkpoint of its run folder: encoder, branches, heads (by task id; a new
@@ -118,7 +118,7 @@ public static class RunResume
         trainer.ResumeAt(manifest.Step);
         if (Moments("encoder.bin") is { } encoderMoments)
         {
-            trainer.RestoreEncoderOptimizer(encoderMoments);
+            trainer.Optimizers.RestoreEncoder(encoderMoments);
         }
         if (manifest.Weighting is { } weighting && weighting.Name == trainer.Weighting.Name)
         {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MtlHost.Core.Export;
+namespace MtlHost.Core.Checkpoints;
 
 /// <summary>
 /// Reads the weight files TorchSharp's <c>Module.save</c> writes (checkpoint <c>encoder.bin</c>, <c>heads/*.bin</c>,

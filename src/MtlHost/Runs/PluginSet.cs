@@ -1,7 +1,7 @@
 using MtlHost.Cli;
 using MtlHost.Plugins;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Runs;
 
 /// <summary>The plugins of a command: loaded once, unloaded when the command ends.</summary>
 public sealed class PluginSet : IDisposable

@@ -2,7 +2,7 @@ using MtlHost.Core.Evaluation;
 using MtlHost.Core.Training;
 using MtlHost.Evaluation;
 
-namespace MtlHost.Commands;
+namespace MtlHost.Runs;
 
 /// <summary>
 /// Chooses a run's best evaluation: by Δm% against stored single-task baselines when there are

@@ -1,4 +1,4 @@
-namespace MtlHost.Core.Export;
+namespace MtlHost.Core.Checkpoints;
 
 /// <summary>One named tensor as raw little-endian bytes, outside TorchSharp: what is read from and written to weight files.</summary>
 /// <param name="Name">State-dict name (for example <c>encoder.layer.0.attention.self.query.weight</c>).</param>

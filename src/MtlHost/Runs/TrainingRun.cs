@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions;
+using MtlHost.Cli;
+using MtlHost.Core.Devices;
+using MtlHost.Core.Encoders;
+using MtlHost.Core.Tokenization;
+using MtlHost.Core.Training;
+using MtlHost.Hosting;
+using MtlHost.Plugins;
+using TorchSharp;
+
+namespace MtlHost.Runs;
+
+/// <summary>
+/// A training run, whoever drives it (<c>train</c>, the <c>serve</c> worker, an MPI rank): loads the plugins folder,
+/// prepares every task, trains them jointly on one shared encoder (or each alone, for baselines), and saves the
+/// checkpoints, the final model and the summary in the run folder. A host joins it through its events, which are
+/// raised on the training thread.
+/// </summary>
+public sealed class TrainingRun
+{
+    private readonly HostSettings _settings;
+    private readonly TrainingRunOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the run; nothing is loaded before <see cref="Run"/>.</summary>
+    /// <param name="settings">The settings.</param>
+    /// <param name="options">Watching, baselines and console.</param>
+    /// <param name="logger">Logging.</param>
+    /// <exception cref="UsageException">The options contradict each other.</exception>
+    public TrainingRun(HostSettings settings, TrainingRunOptions options, ILogger logger)
+    {
+        if (options.SingleTask && options.Watch)
+        {
+            throw new UsageException("--single-task trains a fixed set of baselines and does not combine with --watch; drop one of them.");
+        }
+        _settings = settings;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>Raised once the trainer is built, before the first step (of a joint run; baselines raise no events).</summary>
+    public event Action<TrainingRunContext>? Started;
+
+    /// <summary>
+    /// Raised before every step, after pending plugin changes are applied: the safe point to pause, write a checkpoint
+    /// or take a task out.
+    /// </summary>
+    public event Action? BetweenSteps;
+
+    /// <summary>Raised after every resumable checkpoint (periodic, requested or final), with its folder and step.</summary>
+    public event Action<string, int>? CheckpointWritten;
+
+    /// <summary>Runs to the end of the step budget, an early stop or <paramref name="cancellationToken"/>.</summary>
+    /// <param name="cancellationToken">Stops training after the current step; results are still evaluated and saved.</param>
+    /// <returns>How the run ended.</returns>
+    /// <exception cref="UsageException">Bad settings or bad input (no usable plugin, a checkpoint that cannot be resumed).</exception>
+    public TrainingRunResult Run(CancellationToken cancellationToken)
+    {
+        torch.Device device;
+        try
+        {
+            device = DeviceSelector.Resolve(_settings.Device);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        var encoderConfig = EncoderCatalog.ConfigOf(_settings.Encoder);
+        var headOptions = new HeadOptions(encoderConfig.HiddenSize, encoderConfig.HiddenDropout);
+        var loader = new TaskPluginLoader(headOptions, _logger);
+        // Heads are built while tasks are prepared: the seed makes them the same from run to run.
+        torch.manual_seed(_settings.Training.Seed);
+        var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
+        var factory = new TaskRuntimeFactory(tokenizer, headOptions, device, _settings.Training, _logger);
+
+        using var tasks = RunTasks.Load(_settings, _options.Watch, loader, factory, _logger);
+        var summary = _options.SingleTask
+            ? SingleTaskBaselines.Train(_settings, tasks, device, tokenizer.PadId, _options.ShowProgress, _logger, cancellationToken)
+            : new JointRun(_settings, _settings.OutDirectory, device, tokenizer.PadId, _options.ShowProgress, this, _logger)
+                .Train(tasks.Runtimes, tasks.HotReload, tasks.Refused, tasks.Ended, cancellationToken);
+        return new TrainingRunResult(summary);
+    }
+
+    internal void OnStarted(TrainingRunContext context) => Started?.Invoke(context);
+
+    internal void OnBetweenSteps() => BetweenSteps?.Invoke();
+
+    internal void OnCheckpointWritten(string folder, int step) => CheckpointWritten?.Invoke(folder, step);
+}

@@ -1,0 +1,12 @@
+namespace MtlHost.Runs;
+
+/// <summary>How a <see cref="TrainingRun"/> ended.</summary>
+/// <param name="Summary">What it trained and scored, as saved in <c>summary.json</c>; <see langword="null"/> when it failed (every task quarantined).</param>
+public sealed record TrainingRunResult(RunSummary? Summary)
+{
+    /// <summary>Whether the run trained to its end (step budget, early stop or a stop request) and saved its results.</summary>
+    public bool Succeeded => Summary is not null;
+
+    /// <summary>The folder of the model the run ended with, or <see langword="null"/> when it failed.</summary>
+    public string? Checkpoint => Summary?.Checkpoint;
+}
