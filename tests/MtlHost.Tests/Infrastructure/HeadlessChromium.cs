@@ -12,10 +12,12 @@ namespace MtlHost.Tests.Infrastructure;
 /// </summary>
 public sealed class HeadlessChromium : IAsyncDisposable
 {
-    /// <summary>What to do when Chromium is missing.</summary>
+    /// <summary>What to do when Chromium is missing: the README's test command installs it.</summary>
     public const string InstallHint =
         "Chromium is needed for the dashboard's browser test and was not found (looked for $MTLHOST_CHROMIUM, /usr/bin/chromium and chromium, " +
-        "chromium-browser, google-chrome on PATH). Install it: sudo apt-get install -y chromium (Debian; .ci/run does this).";
+        "chromium-browser, google-chrome on PATH). Run the tests with ./test.sh at the repository root (the README's test command), which " +
+        "installs Debian's chromium when it is missing; or install it yourself: sudo apt-get install -y chromium, " +
+        "or set MTLHOST_CHROMIUM to a Chromium or Chrome executable.";
 
     private readonly Process _process;
     private readonly TemporaryDirectory _profile;

@@ -19,7 +19,8 @@ public sealed class DashboardBrowserTests
     [Fact]
     public async Task The_page_plots_each_tasks_curves_and_shows_a_plugin_dropped_into_the_folder()
     {
-        // Fails, not skips, without Chromium: CI installs it (.ci/run), and a person running the tests learns how.
+        // Fails, not skips, without Chromium: ./test.sh (the README's test command, which CI runs) installs it, and a
+        // person who ran dotnet test directly learns from the message how to get it.
         HeadlessChromium.Executable.ShouldNotBeNull(HeadlessChromium.InstallHint);
         await using var serve = await ServeRun.StartAsync(["Spam", "WordClass"]);
         await using var browser = await HeadlessChromium.OpenAsync(serve.Url);
