@@ -48,6 +48,7 @@ public static class MtlHostApplication
             {
                 "train" => host.Services.GetRequiredService<TrainCommand>().Run(output, cancellationToken),
                 "predict" => host.Services.GetRequiredService<PredictCommand>().Run(output),
+                "eval" => host.Services.GetRequiredService<EvalCommand>().Run(output),
                 _ => host.Services.GetRequiredService<PluginsCommand>().Run(output),
             };
         }

@@ -17,6 +17,7 @@ public static class CommandLine
     private static readonly OptionSpec Config = new("config", null, OptionKind.Text, "JSON settings file layered over appsettings.json");
     private static readonly OptionSpec Plugins = new("plugins", "Plugins:Directory", OptionKind.Text, "plugins folder (default: artifacts/plugins of the build)");
     private static readonly OptionSpec Json = new("json", null, OptionKind.Flag, "print one JSON object with the results on standard output");
+    private static readonly OptionSpec Checkpoint = new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)");
 
     /// <summary>Options of <c>train</c> (and of <c>serve</c>).</summary>
     public static IReadOnlyList<OptionSpec> TrainOptions { get; } =
@@ -86,18 +87,28 @@ public static class CommandLine
     /// <summary>Options of <c>predict</c>.</summary>
     public static IReadOnlyList<OptionSpec> PredictOptions { get; } =
     [
-        Config, Plugins,
-        new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)"),
+        Config, Plugins, Checkpoint,
         new("task", null, OptionKind.Text, "predict this task only (by id); default: every task that was training"),
         new("text", null, OptionKind.Text, "the text to predict on"),
         new("pair", null, OptionKind.Text, "second text, for pair-classification tasks"),
         Json,
     ];
 
+    /// <summary>The splits <c>eval</c> evaluates on; the training split is what the model learnt from, so it is not one of them.</summary>
+    public static IReadOnlyList<string> EvalSplits { get; } = ["validation", "test"];
+
+    /// <summary>Options of <c>eval</c>.</summary>
+    public static IReadOnlyList<OptionSpec> EvalOptions { get; } =
+    [
+        Config, Plugins, Checkpoint,
+        new("split", null, OptionKind.Choice, "the split to evaluate on (default validation)", EvalSplits),
+        Json,
+    ];
+
     /// <summary>Options of <c>export</c>.</summary>
     public static IReadOnlyList<OptionSpec> ExportOptions { get; } =
     [
-        new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)"),
+        Checkpoint,
         new("out", null, OptionKind.Text, "folder for the safetensors files and mtlhost-export.json"),
         Json,
     ];
@@ -121,6 +132,8 @@ public static class CommandLine
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
           mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
           mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
+          mtlhost eval    --checkpoint DIR [--split validation|test] [--plugins DIR] [--json]
+                          # every task of the checkpoint scored on a split, beside the trivial baseline
           mtlhost predict --checkpoint DIR [--plugins DIR] [--task NAME] --text TEXT [--pair TEXT] [--json]
           mtlhost export  --checkpoint DIR --out DIR [--json]   # safetensors + mtlhost-export.json for Python
 
@@ -171,9 +184,10 @@ public static class CommandLine
                 specs = ExportOptions;
                 break;
             case "eval":
-                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train', 'serve', 'plugins', 'compare', 'predict' and 'export' are.");
+                specs = EvalOptions;
+                break;
             default:
-                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, predict, export.\n\n{Usage}");
+                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, eval, predict, export.\n\n{Usage}");
         }
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
