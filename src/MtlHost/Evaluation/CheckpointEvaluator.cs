@@ -54,52 +54,27 @@ public static class CheckpointEvaluator
         using var encoder = CheckpointModelLoader.LoadEncoder(directory, manifest);
         var branches = CheckpointModelLoader.LoadBranches(directory, manifest, encoder);
         var plugins = new List<LoadedPlugin>();
-        var runtimes = new List<TaskRuntime>();
         using var shadow = new PluginShadowCopier();
         try
         {
             var config = encoder.Config;
             var headOptions = new HeadOptions(config.HiddenSize, config.HiddenDropout);
-            var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
+            var results = new List<CheckpointEvaluation.TaskResult>();
             var taskBranches = new Dictionary<string, EncoderBranch>(StringComparer.Ordinal);
+            // Every plugin first: a trained task that cannot be rebuilt stops the command before minutes of evaluation.
+            var located = Locate(manifest, branches, taskBranches, pluginsDirectory, new TaskPluginLoader(headOptions, logger), shadow, plugins, results);
+
+            var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
             var evaluator = new TaskEvaluator(encoder, CPU, tokenizer.PadId, batchSize,
                 string.Equals(manifest.Sharing, HardSharing.StrategyName, StringComparison.OrdinalIgnoreCase) ? null : id => taskBranches[id]);
-            var context = new Context(directory, manifest, split, headOptions, tokenizer, evaluator, taskBranches, branches, logger);
-            var candidates = CheckpointPluginResolver.Discover(pluginsDirectory);
-            var loader = new TaskPluginLoader(headOptions, logger);
-            var results = new List<CheckpointEvaluation.TaskResult>();
-            foreach (var group in manifest.Tasks.GroupBy(t => (t.Plugin, t.PluginAssembly, t.PluginSha256)))
-            {
-                var entries = group.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
-                PluginCandidate candidate;
-                LoadedPlugin plugin;
-                try
-                {
-                    candidate = CheckpointPluginResolver.Find(entries[0], candidates, pluginsDirectory);
-                    plugin = CheckpointPluginResolver.Load(entries[0], candidate, loader, shadow);
-                }
-                catch (CheckpointException e) when (entries.All(t => t.State != PredictorTask.TrainingState))
-                {
-                    // A task that had left training may have left with its plugin; the trained ones still evaluate.
-                    results.AddRange(entries.Select(t => Result(t, TaskEvaluationOutcome.Unavailable, null, e.Message)));
-                    continue;
-                }
-                plugins.Add(plugin);
-                foreach (var entry in entries)
-                {
-                    results.Add(EvaluateTask(context, entry, plugin, candidate.Directory, runtimes));
-                }
-            }
+            var context = new Context(directory, manifest, split, headOptions, tokenizer, evaluator, logger);
+            results.AddRange(located.Select(task => EvaluateTask(context, task)));
             results.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
             return new CheckpointEvaluation(directory, manifest.Step, manifest.Encoder.Name, SplitName(split),
                 Math.Round(clock.Elapsed.TotalSeconds, 3), results);
         }
         finally
         {
-            foreach (var runtime in runtimes)
-            {
-                runtime.Dispose();
-            }
             foreach (var plugin in plugins)
             {
                 plugin.Dispose();
@@ -118,28 +93,60 @@ public static class CheckpointEvaluator
 
     // What every task's evaluation shares.
     private sealed record Context(string Directory, CheckpointManifest Manifest, DataSplit Split, HeadOptions HeadOptions,
-        BertWordPieceTokenizer Tokenizer, TaskEvaluator Evaluator, Dictionary<string, EncoderBranch> TaskBranches,
-        Dictionary<string, EncoderBranch> Branches, ILogger Logger);
+        BertWordPieceTokenizer Tokenizer, TaskEvaluator Evaluator, ILogger Logger);
 
-    private static CheckpointEvaluation.TaskResult EvaluateTask(Context context, CheckpointManifest.TaskEntry entry, LoadedPlugin plugin,
-        string dataDirectory, List<TaskRuntime> runtimes)
+    // A task of the checkpoint found in its plugin, with the folder its data ships in.
+    private sealed record LocatedTask(CheckpointManifest.TaskEntry Entry, IMtlTask Task, LoadedPlugin Plugin, string DataDirectory);
+
+    // Loads the plugin of every task and finds each task in it (and its encoder branch). A task that had left training
+    // (quarantined, removed) may have left with its plugin: it is listed as unavailable. A trained one must be there.
+    private static List<LocatedTask> Locate(CheckpointManifest manifest, Dictionary<string, EncoderBranch> branches,
+        Dictionary<string, EncoderBranch> taskBranches, string pluginsDirectory, TaskPluginLoader loader, PluginShadowCopier shadow,
+        List<LoadedPlugin> plugins, List<CheckpointEvaluation.TaskResult> unavailable)
     {
-        var trained = entry.State == PredictorTask.TrainingState;
-        IMtlTask task;
-        try
+        var located = new List<LocatedTask>();
+        var candidates = CheckpointPluginResolver.Discover(pluginsDirectory);
+        foreach (var group in manifest.Tasks.GroupBy(t => (t.Plugin, t.PluginAssembly, t.PluginSha256)))
         {
-            (task, _) = CheckpointModelLoader.FindTask(entry, plugin);
-            var branch = CheckpointModelLoader.BranchOf(entry, context.Manifest, context.Branches);
-            if (branch is not null)
+            var entries = group.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
+            PluginCandidate candidate;
+            LoadedPlugin plugin;
+            try
             {
-                context.TaskBranches[entry.Id] = branch;
+                candidate = CheckpointPluginResolver.Find(entries[0], candidates, pluginsDirectory);
+                plugin = CheckpointPluginResolver.Load(entries[0], candidate, loader, shadow);
+            }
+            catch (CheckpointException e) when (entries.All(t => t.State != PredictorTask.TrainingState))
+            {
+                unavailable.AddRange(entries.Select(t => Result(t, TaskEvaluationOutcome.Unavailable, null, e.Message)));
+                continue;
+            }
+            plugins.Add(plugin);
+            foreach (var entry in entries)
+            {
+                try
+                {
+                    var (task, _) = CheckpointModelLoader.FindTask(entry, plugin);
+                    if (CheckpointModelLoader.BranchOf(entry, manifest, branches) is { } branch)
+                    {
+                        taskBranches[entry.Id] = branch;
+                    }
+                    // The data of the plugin as found, not of its shadow copy: a DLL loose in the plugins folder is copied without it.
+                    located.Add(new LocatedTask(entry, task, plugin, candidate.Directory));
+                }
+                catch (CheckpointException e) when (entry.State != PredictorTask.TrainingState)
+                {
+                    unavailable.Add(Result(entry, TaskEvaluationOutcome.Unavailable, null, e.Message));
+                }
             }
         }
-        catch (CheckpointException e) when (!trained)
-        {
-            return Result(entry, TaskEvaluationOutcome.Unavailable, null, e.Message);
-        }
+        return located;
+    }
 
+    private static CheckpointEvaluation.TaskResult EvaluateTask(Context context, LocatedTask located)
+    {
+        var (entry, task, plugin, dataDirectory) = located;
+        var trained = entry.State == PredictorTask.TrainingState;
         var data = TaskData.Read(task, entry, dataDirectory, context.Manifest, context.Split, context.Tokenizer, context.Logger);
         if (data.Problem is { } problem)
         {
@@ -147,39 +154,57 @@ public static class CheckpointEvaluator
             return Result(entry, data.Outcome, null, problem);
         }
 
-        TaskRuntime runtime;
+        TaskHead? head = null;
+        TaskRuntime? runtime = null;
         try
         {
-            var head = CheckpointModelLoader.CreateHead(entry, task, context.HeadOptions);
+            head = CheckpointModelLoader.CreateHead(entry, task, context.HeadOptions);
             // The runtime fits the loss (and a head's initial bias) to the training split, as training did; the head's
             // trained weights are read after that, so they win.
             runtime = new TaskRuntime(task, new TaskSource(plugin.Name, dataDirectory, entry.PluginAssembly, entry.PluginSha256), head,
                 data.Train, data.Examples, context.Manifest.Seed ^ StableHash.Of(entry.Id));
-            runtimes.Add(runtime);
             CheckpointModelLoader.LoadHeadWeights(context.Directory, entry, runtime.Head);
         }
         catch (CheckpointException e) when (!trained)
         {
+            Discard(runtime, head);
             return Result(entry, TaskEvaluationOutcome.Unavailable, null, e.Message);
         }
         catch (Exception e) when (e is not (OutOfMemoryException or CheckpointException))
         {
             // The plugin's loss, metric or head preparation threw: its code, not the checkpoint.
+            Discard(runtime, head);
             return Failure(context, entry, $"its plugin threw {e.GetType().Name} while the task was rebuilt: {e.Message}");
+        }
+        catch
+        {
+            Discard(runtime, head);
+            throw;
         }
 
         TaskScores scores;
-        try
+        // Disposed at once: the next task's data and head need not share memory with this one's.
+        using (runtime)
         {
-            scores = context.Evaluator.Evaluate(runtime, data.Examples);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return Failure(context, entry, $"evaluation failed: {e.GetType().Name}: {e.Message}");
+            try
+            {
+                scores = context.Evaluator.Evaluate(runtime, data.Examples);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return Failure(context, entry, $"evaluation failed: {e.GetType().Name}: {e.Message}");
+            }
         }
         context.Logger.LogInformation("{Split} {Task}: {Examples} examples, loss {Loss:F4} {Primary} {Score:F4} (trivial baseline {Baseline:F4})",
             SplitName(context.Split), entry.Id, scores.Examples, scores.Loss, scores.PrimaryScore, scores.Primary, scores.Baseline);
         return Result(entry, TaskEvaluationOutcome.Evaluated, RunSummary.ValidationResult.Of(scores), null);
+    }
+
+    // Module disposal is idempotent, so a head the runtime already disposed is no problem.
+    private static void Discard(TaskRuntime? runtime, TaskHead? head)
+    {
+        runtime?.Dispose();
+        head?.Dispose();
     }
 
     private static CheckpointEvaluation.TaskResult Failure(Context context, CheckpointManifest.TaskEntry entry, string reason)
