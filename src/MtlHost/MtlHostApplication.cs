@@ -51,7 +51,7 @@ public static class MtlHostApplication
             if (command.Specs.Any(s => s.Name == "threads"))
             {
                 // Before any torch work: threads that start it afterwards take this count.
-                TorchThreads.Apply(host.Services.GetRequiredService<IConfiguration>(),
+                TorchThreads.Apply(TorchThreads.Read(host.Services.GetRequiredService<IConfiguration>()),
                     host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MtlHost.Threads"));
             }
             return command.Verb switch

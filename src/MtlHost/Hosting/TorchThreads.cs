@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
@@ -77,15 +76,14 @@ public static class TorchThreads
         }
         var used = torch.get_num_threads();
         logger.LogInformation("torch threads: {Threads} ({Source})", used, source);
+        if (used > Environment.ProcessorCount)
+        {
+            // More spinning OpenMP threads than cores only take turns, and each turn costs.
+            logger.LogWarning("torch has {Threads} threads but this process may use {Cores} cores; pass --threads {Cores} or fewer",
+                used, Environment.ProcessorCount, Environment.ProcessorCount);
+        }
         return used;
     }
-
-    /// <summary>Reads the setting and applies it (see <see cref="Apply(int?, ILogger)"/>).</summary>
-    /// <param name="configuration">The layered configuration.</param>
-    /// <param name="logger">Receives the <c>torch threads: N</c> line.</param>
-    /// <returns>The count torch uses on this thread now.</returns>
-    /// <exception cref="UsageException">The setting is not a whole number of at least 1.</exception>
-    public static int Apply(IConfiguration configuration, ILogger logger) => Apply(Read(configuration), logger);
 
     private static void SetInterOpOnce(int threads, ILogger logger)
     {
@@ -97,9 +95,10 @@ public static class TorchThreads
         {
             torch.set_num_interop_threads(threads);
         }
-        catch (ExternalException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Inter-op parallelism already started in this process; eager training hardly uses that pool anyway.
+            // Inter-op parallelism already started in this process (torch refuses then); eager training hardly uses that
+            // pool, so this is never worth failing a run for.
             logger.LogDebug("torch inter-op threads stay at {Threads}: {Reason}", torch.get_num_interop_threads(), e.Message);
         }
     }
