@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Hosting;
@@ -36,7 +38,9 @@ public static class MtlHostApplication
             }
             if (command.Verb == "export")
             {
-                // export only reads the checkpoint's files: no plugins, configuration or services.
+                // export only reads the checkpoint's files: no plugins, configuration, services or torch
+                // (--threads is only checked, so that one set of options fits every command).
+                TorchThreads.Parse(command.Get("threads"));
                 return ExportCommand.Run(command, output);
             }
             if (command.Verb == "serve")
@@ -44,10 +48,17 @@ public static class MtlHostApplication
                 return Serve(command, output, error, cancellationToken);
             }
             using var host = HostFactory.Build(command);
+            if (command.Specs.Any(s => s.Name == "threads"))
+            {
+                // Before any torch work: threads that start it afterwards take this count.
+                TorchThreads.Apply(TorchThreads.Read(host.Services.GetRequiredService<IConfiguration>()),
+                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MtlHost.Threads"));
+            }
             return command.Verb switch
             {
                 "train" => host.Services.GetRequiredService<TrainCommand>().Run(output, cancellationToken),
                 "predict" => host.Services.GetRequiredService<PredictCommand>().Run(output),
+                "eval" => host.Services.GetRequiredService<EvalCommand>().Run(output),
                 _ => host.Services.GetRequiredService<PluginsCommand>().Run(output),
             };
         }

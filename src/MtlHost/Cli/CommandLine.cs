@@ -17,6 +17,9 @@ public static class CommandLine
     private static readonly OptionSpec Config = new("config", null, OptionKind.Text, "JSON settings file layered over appsettings.json");
     private static readonly OptionSpec Plugins = new("plugins", "Plugins:Directory", OptionKind.Text, "plugins folder (default: artifacts/plugins of the build)");
     private static readonly OptionSpec Json = new("json", null, OptionKind.Flag, "print one JSON object with the results on standard output");
+    private static readonly OptionSpec Threads = new("threads", Hosting.TorchThreads.ConfigurationKey, OptionKind.Count,
+        "CPU threads torch computes with (default: OMP_NUM_THREADS, else one per physical core); on a shared machine, the cores this run may have");
+    private static readonly OptionSpec Checkpoint = new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)");
 
     /// <summary>Options of <c>train</c> (and of <c>serve</c>).</summary>
     public static IReadOnlyList<OptionSpec> TrainOptions { get; } =
@@ -24,6 +27,7 @@ public static class CommandLine
         Config, Plugins,
         new("encoder", "Encoder:Name", OptionKind.Choice, "shared encoder", EncoderCatalog.Names),
         new("device", "Encoder:Device", OptionKind.Choice, "cpu, or cuda when a GPU and a CUDA build are present", DeviceSelector.Names),
+        Threads,
         new("steps", "Training:Steps", OptionKind.Count, "optimizer steps"),
         new("batch-size", "Training:BatchSize", OptionKind.Count, "examples per mini-batch"),
         new("max-length", "Training:MaxLength", OptionKind.Count, "longest token sequence (truncation)"),
@@ -86,19 +90,31 @@ public static class CommandLine
     /// <summary>Options of <c>predict</c>.</summary>
     public static IReadOnlyList<OptionSpec> PredictOptions { get; } =
     [
-        Config, Plugins,
-        new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)"),
+        Config, Plugins, Checkpoint, Threads,
         new("task", null, OptionKind.Text, "predict this task only (by id); default: every task that was training"),
         new("text", null, OptionKind.Text, "the text to predict on"),
         new("pair", null, OptionKind.Text, "second text, for pair-classification tasks"),
         Json,
     ];
 
+    /// <summary>The splits <c>eval</c> evaluates on; the training split is what the model learnt from, so it is not one of them.</summary>
+    public static IReadOnlyList<string> EvalSplits { get; } = ["validation", "test"];
+
+    /// <summary>Options of <c>eval</c>.</summary>
+    public static IReadOnlyList<OptionSpec> EvalOptions { get; } =
+    [
+        Config, Plugins, Checkpoint, Threads,
+        new("split", null, OptionKind.Choice, "the split to evaluate on (default validation)", EvalSplits),
+        Json,
+    ];
+
     /// <summary>Options of <c>export</c>.</summary>
     public static IReadOnlyList<OptionSpec> ExportOptions { get; } =
     [
-        new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)"),
+        Checkpoint,
         new("out", null, OptionKind.Text, "folder for the safetensors files and mtlhost-export.json"),
+        // Export reads and writes files without torch; the option is accepted (and checked) so one set of options fits every command.
+        Threads,
         Json,
     ];
 
@@ -108,7 +124,7 @@ public static class CommandLine
 
         usage:
           mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--steps N] [--batch-size N]
-                          [--device cpu|cuda] [--out DIR] [--seed N] [--json] [--watch]
+                          [--device cpu|cuda] [--threads N] [--out DIR] [--seed N] [--json] [--watch]
                           [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
                           [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
                           [--clip-norm X] [--clipping global|per-task|none]
@@ -121,9 +137,13 @@ public static class CommandLine
           mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
           mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
           mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
-          mtlhost predict --checkpoint DIR [--plugins DIR] [--task NAME] --text TEXT [--pair TEXT] [--json]
+          mtlhost eval    --checkpoint DIR [--split validation|test] [--plugins DIR] [--threads N] [--json]
+                          # every task of the checkpoint scored on a split, beside the trivial baseline
+          mtlhost predict --checkpoint DIR [--plugins DIR] [--task NAME] --text TEXT [--pair TEXT] [--threads N] [--json]
           mtlhost export  --checkpoint DIR --out DIR [--json]   # safetensors + mtlhost-export.json for Python
 
+        --threads N: CPU threads torch computes with (default OMP_NUM_THREADS, else one per physical core);
+        on a machine shared with other runs, give each run only its share of the cores.
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables
         (for example MTLHOST_Training__Steps=100).
@@ -171,9 +191,10 @@ public static class CommandLine
                 specs = ExportOptions;
                 break;
             case "eval":
-                throw new UsageException($"mtlhost {verb}: this command is not available in this version yet; 'train', 'serve', 'plugins', 'compare', 'predict' and 'export' are.");
+                specs = EvalOptions;
+                break;
             default:
-                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, predict, export.\n\n{Usage}");
+                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, eval, predict, export.\n\n{Usage}");
         }
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -83,5 +83,6 @@ public static class HostFactory
         builder.Services.AddSingleton<TrainCommand>();
         builder.Services.AddSingleton<PluginsCommand>();
         builder.Services.AddSingleton<PredictCommand>();
+        builder.Services.AddSingleton<EvalCommand>();
     }
 }

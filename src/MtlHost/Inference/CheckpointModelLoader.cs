@@ -143,6 +143,20 @@ internal static class CheckpointModelLoader
     /// <exception cref="CheckpointException">The plugin no longer offers the task, describes it otherwise, or its head does not fit the weights.</exception>
     internal static LoadedHead LoadHead(string directory, CheckpointManifest.TaskEntry entry, LoadedPlugin plugin, HeadOptions headOptions)
     {
+        var (task, descriptor) = FindTask(entry, plugin);
+        // Before the head is built: a missing file is the checkpoint's fault, reported before any plugin code runs.
+        _ = CheckpointReader.RequireFile(directory, entry.HeadFile, $"head weights of task '{entry.Id}'");
+        var head = CreateHead(entry, task, headOptions);
+        LoadHeadWeights(directory, entry, head);
+        var kind = Enum.Parse<TaskKind>(entry.Kind);
+        return new LoadedHead(new PredictorTask(entry.Id, kind, entry.Labels.ToArray(), entry.State), descriptor, head);
+    }
+
+    /// <summary>The plugin's task a checkpoint's task entry was trained as, checked against the entry's kind and labels.</summary>
+    /// <returns>The task and a host-owned copy of its descriptor.</returns>
+    /// <exception cref="CheckpointException">The plugin no longer offers the task, or describes it otherwise.</exception>
+    internal static (IMtlTask Task, TaskDescriptor Descriptor) FindTask(CheckpointManifest.TaskEntry entry, LoadedPlugin plugin)
+    {
         var task = plugin.Tasks.FirstOrDefault(t => t.Descriptor.Id == entry.Id)
                    ?? throw new CheckpointException($"Plugin '{plugin.Name}' no longer offers task '{entry.Id}'; use the checkpoint's plugins.");
         // A host-owned copy of the descriptor, so nothing of the plugin is kept through its label list.
@@ -152,13 +166,18 @@ internal static class CheckpointModelLoader
             throw new CheckpointException($"Task '{entry.Id}': the plugin describes it as {descriptor.Kind} [{string.Join(", ", descriptor.Labels)}], " +
                                           $"the checkpoint as {entry.Kind} [{string.Join(", ", entry.Labels)}]; use the checkpoint's plugins.");
         }
-        var path = CheckpointReader.RequireFile(directory, entry.HeadFile, $"head weights of task '{entry.Id}'");
-        TaskHead head;
+        return (task, descriptor);
+    }
+
+    /// <summary>A fresh head of the task, as the plugin builds it, without the checkpoint's weights.</summary>
+    /// <exception cref="CheckpointException">The plugin's <c>CreateHead</c> threw.</exception>
+    internal static TaskHead CreateHead(CheckpointManifest.TaskEntry entry, IMtlTask task, HeadOptions headOptions)
+    {
         try
         {
             lock (TorchGenerator.Lock)
             {
-                head = task.CreateHead(headOptions);
+                return task.CreateHead(headOptions);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -166,10 +185,24 @@ internal static class CheckpointModelLoader
             // Plugin code: its failure makes this task unavailable, not the whole checkpoint unloadable.
             throw new CheckpointException($"Task '{entry.Id}': the plugin's CreateHead threw {e.GetType().Name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Reads a task's head weights from the checkpoint into <paramref name="head"/> and puts it in evaluation mode.</summary>
+    /// <exception cref="CheckpointException">The weights are missing or do not fit the head (which is then disposed).</exception>
+    internal static void LoadHeadWeights(string directory, CheckpointManifest.TaskEntry entry, TaskHead head)
+    {
+        string path;
+        try
+        {
+            path = CheckpointReader.RequireFile(directory, entry.HeadFile, $"head weights of task '{entry.Id}'");
+        }
+        catch
+        {
+            head.Dispose();
+            throw;
+        }
         LoadWeights(head, path,
             e => $"Head weights of task '{entry.Id}' ('{path}') do not fit the plugin's head ({e.Message}); use the checkpoint's plugins.");
-        var kind = Enum.Parse<TaskKind>(entry.Kind);
-        return new LoadedHead(new PredictorTask(entry.Id, kind, entry.Labels.ToArray(), entry.State), descriptor, head);
     }
 
     // Reads a freshly built module's weights and puts it in evaluation mode; a file that does not fit disposes the

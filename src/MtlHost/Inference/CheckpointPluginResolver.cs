@@ -26,7 +26,12 @@ internal static class CheckpointPluginResolver
     /// <summary>Loads a shadow copy of the plugin a task was trained with.</summary>
     /// <exception cref="CheckpointException">The plugin is missing, has another SHA-256, changed while copied, or was refused.</exception>
     internal static LoadedPlugin LoadPlugin(CheckpointManifest.TaskEntry entry, IReadOnlyList<PluginCandidate> candidates, string pluginsDirectory,
-        TaskPluginLoader loader, PluginShadowCopier shadow)
+        TaskPluginLoader loader, PluginShadowCopier shadow) =>
+        Load(entry, Find(entry, candidates, pluginsDirectory), loader, shadow);
+
+    /// <summary>The plugin in the plugins folder a task was trained with, checked by SHA-256.</summary>
+    /// <exception cref="CheckpointException">The plugin is missing or has another SHA-256.</exception>
+    internal static PluginCandidate Find(CheckpointManifest.TaskEntry entry, IReadOnlyList<PluginCandidate> candidates, string pluginsDirectory)
     {
         var named = candidates.FirstOrDefault(c => c.Name == entry.Plugin && File.Exists(c.AssemblyPath)
                                                    && Path.GetFileName(c.AssemblyPath) == entry.PluginAssembly);
@@ -48,6 +53,13 @@ internal static class CheckpointPluginResolver
                 "--plugins DIR), rebuild the plugin from the same source at the same commit (builds embed the commit id, so a new commit changes the hash), " +
                 "or train a new checkpoint.");
         }
+        return candidate;
+    }
+
+    /// <summary>Loads a shadow copy of a plugin <see cref="Find"/> found.</summary>
+    /// <exception cref="CheckpointException">The plugin changed while copied, or was refused.</exception>
+    internal static LoadedPlugin Load(CheckpointManifest.TaskEntry entry, PluginCandidate candidate, TaskPluginLoader loader, PluginShadowCopier shadow)
+    {
         // A copy: training in the same process may overwrite the plugin folder while the predictor still serves.
         var copy = shadow.Copy(candidate);
         if (PluginFileHash.Sha256Of(copy.AssemblyPath) != entry.PluginSha256)

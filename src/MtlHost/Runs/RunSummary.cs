@@ -56,7 +56,14 @@ public sealed record RunSummary(string Encoder, string Device, int Steps, double
     /// <param name="Baseline">The trivial predictor's value of the same score.</param>
     /// <param name="Scores">Every score.</param>
     public sealed record ValidationResult(int Examples, double Loss, string Primary, bool HigherIsBetter, double Score, double Baseline,
-        IReadOnlyDictionary<string, double> Scores);
+        IReadOnlyDictionary<string, double> Scores)
+    {
+        /// <summary>The result of an evaluation, as summaries give it.</summary>
+        /// <param name="scores">The evaluation.</param>
+        /// <returns>The result.</returns>
+        public static ValidationResult Of(TaskScores scores) =>
+            new(scores.Examples, scores.Loss, scores.PrimaryScore, scores.HigherIsBetter, scores.Primary, scores.Baseline, scores.Scores);
+    }
 
     /// <summary>The evaluation a run would be deployed from.</summary>
     /// <param name="Step">Its step.</param>
@@ -82,8 +89,6 @@ public sealed record RunSummary(string Encoder, string Device, int Steps, double
         new(encoder, device, report.Steps, Math.Round(report.Seconds, 3), Math.Round(report.StepsPerSecond, 3), checkpoint,
             report.Tasks.Select(t => new TaskResult(t.TaskId, t.Version, t.Plugin, t.State.ToString(), t.QuarantineReason, t.StepsTrained,
                 double.IsFinite(t.TrainLoss) ? t.TrainLoss : null,
-                t.Validation is { } v
-                    ? new ValidationResult(v.Examples, v.Loss, v.PrimaryScore, v.HigherIsBetter, v.Primary, v.Baseline, v.Scores)
-                    : null)).ToList(),
+                t.Validation is { } v ? ValidationResult.Of(v) : null)).ToList(),
             refused);
 }

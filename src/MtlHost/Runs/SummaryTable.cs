@@ -34,19 +34,9 @@ public static class SummaryTable
         var rows = new List<string[]> { new[] { "task", "plugin", "state", "steps", "train loss", "val loss", "primary", "score", "baseline", "other scores" } };
         foreach (var task in summary.Tasks)
         {
-            var v = task.Validation;
-            rows.Add(
-            [
-                task.Id, task.Plugin, task.State, task.Steps.ToString(CultureInfo.InvariantCulture), Format(task.TrainLoss),
-                Format(v?.Loss), v?.Primary ?? "-", Format(v?.Score), Format(v?.Baseline),
-                v is null ? "" : string.Join(" ", v.Scores.Where(s => s.Key != v.Primary).Select(s => $"{s.Key}={Format(s.Value)}")),
-            ]);
+            rows.Add([task.Id, task.Plugin, task.State, task.Steps.ToString(CultureInfo.InvariantCulture), Format(task.TrainLoss), .. ScoreCells(task.Validation)]);
         }
-        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        foreach (var row in rows)
-        {
-            output.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
-        }
+        WriteAligned(output, rows);
         foreach (var task in summary.Tasks.Where(t => t.QuarantineReason is not null))
         {
             output.WriteLine($"quarantined {task.Id}: {task.QuarantineReason}");
@@ -60,6 +50,30 @@ public static class SummaryTable
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best: step {best.Step}, {best.Measure} {best.Score:F4}, checkpoint {best.Checkpoint}"));
         }
         output.WriteLine($"checkpoint: {summary.Checkpoint}");
+    }
+
+    /// <summary>
+    /// The cells of an evaluation's columns — loss, primary score name, score, trivial baseline, other scores — as the
+    /// run table shows them, so that every table of scores reads the same; dashes when there is no result.
+    /// </summary>
+    /// <param name="result">The result, or <see langword="null"/>.</param>
+    /// <returns>Five cells.</returns>
+    internal static string[] ScoreCells(RunSummary.ValidationResult? result) =>
+    [
+        Format(result?.Loss), result?.Primary ?? "-", Format(result?.Score), Format(result?.Baseline),
+        result is null ? "" : string.Join(" ", result.Scores.Where(s => s.Key != result.Primary).Select(s => $"{s.Key}={Format(s.Value)}")),
+    ];
+
+    /// <summary>Writes rows (the first is the header) in columns as wide as their widest cell, two spaces apart.</summary>
+    /// <param name="output">Destination.</param>
+    /// <param name="rows">The rows, all of the same length.</param>
+    internal static void WriteAligned(TextWriter output, IReadOnlyList<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            output.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+        }
     }
 
     private static string Format(double? value) =>

@@ -53,6 +53,7 @@ public sealed class ServeHost : IAsyncDisposable
         HostFactory.Configure(builder, command, Defaults);
 
         var settings = HostSettings.Read(builder.Configuration);
+        var threads = TorchThreads.Read(builder.Configuration);
         if (!Directory.Exists(settings.PluginsDirectory))
         {
             throw new UsageException($"Plugins folder '{settings.PluginsDirectory}' does not exist; create it and put a plugin in, " +
@@ -78,6 +79,8 @@ public sealed class ServeHost : IAsyncDisposable
         builder.Services.AddHostedService<TrainingWorker>();
 
         var app = builder.Build();
+        // Before the training thread and the predictor start torch work: they take this count.
+        TorchThreads.Apply(threads, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MtlHost.Threads"));
         app.MapDashboard(dashboard);
         return new ServeHost(app, session, options);
     }
