@@ -24,9 +24,10 @@ namespace MtlHost.Core.Distributed;
 /// changes (a head added or replaced by hot reload) needs a new instance, made by every rank.
 /// </para>
 /// <para>
-/// Gradients are copied into the buckets and back (about 30 ms a step for MiniLM on one core): a TorchSharp tensor's
-/// <c>bytes</c> span is its own memory (no copy), but the grads are separate tensors that autograd owns, so they cannot
-/// be views into one flat buffer as PyTorch's DDP arranges.
+/// Gradients are copied into the buckets and back, the mean taken on the way back: a TorchSharp tensor's <c>bytes</c>
+/// span is its own memory (no copy), but the grads are separate tensors that autograd owns, so they cannot be views into
+/// one flat buffer as PyTorch's DDP arranges. For MiniLM that costs about 0.1 s a step on a busy 2-core machine (the
+/// allreduce benchmark: the buckets against the same 25 MiB all-reduces without copies).
 /// </para>
 /// </remarks>
 public sealed class GradientBuckets

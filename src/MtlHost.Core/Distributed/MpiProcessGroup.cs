@@ -89,19 +89,16 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
             {
                 throw new InvalidOperationException("MPI was finalized in this process already; it cannot be initialized twice.");
             }
-            int provided;
+            // Someone else may have initialized MPI in this process: then it is theirs to finalize.
             var owns = !mpi.Initialized();
-            if (owns)
-            {
-                provided = mpi.InitThread(OpenMpi.ThreadSerialized);
-            }
-            else
-            {
-                // Someone else initialized MPI; it is theirs to finalize, and the level they asked for is unknown here.
-                provided = OpenMpi.ThreadSerialized;
-            }
+            var provided = owns ? mpi.InitThread(OpenMpi.ThreadSerialized) : mpi.QueryThread();
             if (provided < OpenMpi.ThreadSerialized)
             {
+                // Every rank gets the same level, so every rank finalizes here alike and none waits for another.
+                if (owns)
+                {
+                    mpi.FinalizeMpi();
+                }
                 throw new MpiException(
                     $"{mpi.LibraryName} provides MPI thread level {provided}, below MPI_THREAD_SERIALIZED (2), which the host needs because " +
                     "its training loop may run on any thread. Use an Open MPI built with thread support (Debian's is).");

@@ -41,6 +41,7 @@ internal sealed unsafe class OpenMpi
 
     private readonly delegate* unmanaged<int*, int> _initialized;
     private readonly delegate* unmanaged<int*, byte***, int, int*, int> _initThread;
+    private readonly delegate* unmanaged<int*, int> _queryThread;
     private readonly delegate* unmanaged<nint, int*, int> _commRank;
     private readonly delegate* unmanaged<nint, int*, int> _commSize;
     private readonly delegate* unmanaged<void*, void*, int, nint, nint, nint, int> _allreduce;
@@ -57,6 +58,7 @@ internal sealed unsafe class OpenMpi
         LibraryName = libraryName;
         _initialized = (delegate* unmanaged<int*, int>)Export(library, "MPI_Initialized");
         _initThread = (delegate* unmanaged<int*, byte***, int, int*, int>)Export(library, "MPI_Init_thread");
+        _queryThread = (delegate* unmanaged<int*, int>)Export(library, "MPI_Query_thread");
         _commRank = (delegate* unmanaged<nint, int*, int>)Export(library, "MPI_Comm_rank");
         _commSize = (delegate* unmanaged<nint, int*, int>)Export(library, "MPI_Comm_size");
         _allreduce = (delegate* unmanaged<void*, void*, int, nint, nint, nint, int>)Export(library, "MPI_Allreduce");
@@ -153,6 +155,14 @@ internal sealed unsafe class OpenMpi
     {
         int provided;
         Check(_initThread(null, null, required, &provided), "MPI_Init_thread");
+        return provided;
+    }
+
+    /// <summary><c>MPI_Query_thread</c>: the thread level of an MPI initialized already.</summary>
+    public int QueryThread()
+    {
+        int provided;
+        Check(_queryThread(&provided), "MPI_Query_thread");
         return provided;
     }
 
