@@ -39,9 +39,9 @@ public interface IProcessGroup : IDisposable
     /// <param name="values">This rank's values; the sums on return. Same length on every rank.</param>
     /// <remarks>
     /// One MPI call per call, whatever the length. Open MPI allocates a temporary buffer of the whole message for each
-    /// call; above glibc's largest mmap threshold (32 MiB) that is fresh pages every time, which made one 91 MB call
-    /// about ten times slower than the same bytes in 25 MiB pieces. Large buffers go through
-    /// <see cref="GradientBuckets"/>, which keeps every call at most its bucket size.
+    /// call; above glibc's largest mmap threshold (32 MiB) that is fresh pages every time, which made one 91 MB call two
+    /// to ten times slower than the same bytes in 25 MiB pieces. Large buffers go through <see cref="GradientBuckets"/>,
+    /// which keeps every call at most its bucket size.
     /// </remarks>
     void AllReduceSum(Span<float> values);
 
