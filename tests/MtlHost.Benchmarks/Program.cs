@@ -31,6 +31,12 @@ if (which is "predict")
         Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), encoder, int.Parse(Option("--clients") ?? "4", CultureInfo.InvariantCulture),
         int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root));
 }
+if (which is "allreduce")
+{
+    // Runs on every rank of an mpirun and needs no plugins: the MPI layer alone, on MiniLM's gradient size.
+    return AllReduceBenchmark.Run(int.Parse(Option("--rounds") ?? "5", CultureInfo.InvariantCulture),
+        double.Parse(Option("--bucket-mib") ?? "25", CultureInfo.InvariantCulture));
+}
 using var setup = BenchmarkSetup.Load(encoder);
 if (which is "step" or "all")
 {
