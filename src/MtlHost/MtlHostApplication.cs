@@ -62,6 +62,11 @@ public static class MtlHostApplication
                 _ => host.Services.GetRequiredService<PluginsCommand>().Run(output),
             };
         }
+        catch (HelpRequestedException e)
+        {
+            output.WriteLine(e.Message);
+            return Success;
+        }
         catch (UsageException e)
         {
             error.WriteLine($"mtlhost: {e.Message}");

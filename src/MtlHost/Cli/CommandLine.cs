@@ -14,12 +14,12 @@ namespace MtlHost.Cli;
 /// </summary>
 public static class CommandLine
 {
-    private static readonly OptionSpec Config = new("config", null, OptionKind.Text, "JSON settings file layered over appsettings.json");
-    private static readonly OptionSpec Plugins = new("plugins", "Plugins:Directory", OptionKind.Text, "plugins folder (default: artifacts/plugins of the build)");
+    private static readonly OptionSpec Config = new("config", null, OptionKind.Text, "JSON settings file layered over appsettings.json") { Placeholder = "FILE" };
+    private static readonly OptionSpec Plugins = new("plugins", "Plugins:Directory", OptionKind.Text, "plugins folder (default: artifacts/plugins of the build)") { Placeholder = "DIR" };
     private static readonly OptionSpec Json = new("json", null, OptionKind.Flag, "print one JSON object with the results on standard output");
     private static readonly OptionSpec Threads = new("threads", Hosting.TorchThreads.ConfigurationKey, OptionKind.Count,
         "CPU threads torch computes with (default: OMP_NUM_THREADS, else one per physical core); on a shared machine, the cores this run may have");
-    private static readonly OptionSpec Checkpoint = new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)");
+    private static readonly OptionSpec Checkpoint = new("checkpoint", null, OptionKind.Text, "checkpoint folder of a training run (<run>/checkpoint or <run>/best)") { Placeholder = "DIR" };
 
     /// <summary>Options of <c>train</c> (and of <c>serve</c>).</summary>
     public static IReadOnlyList<OptionSpec> TrainOptions { get; } =
@@ -40,19 +40,19 @@ public static class CommandLine
         new("freeze-layers", "Training:FreezeLayers", OptionKind.Count, "freeze the embeddings and the bottom N encoder layers"),
         new("freeze-encoder", "Training:FreezeEncoder", OptionKind.Flag, "freeze the whole encoder; only the heads learn"),
         new("eval-every", "Training:EvalEvery", OptionKind.Count, "evaluate every N steps (default: at the end only)"),
-        new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>); a run folder with checkpoints resumes"),
+        new("out", "Run:Out", OptionKind.Text, "run folder for the checkpoint and summary (default runs/<time>); a run folder with checkpoints resumes") { Placeholder = "DIR" },
         new("checkpoint-every", "Training:CheckpointEvery", OptionKind.Count, "write a resumable checkpoint every N steps to <out>/checkpoints (default 0: at the end only)"),
-        new("keep-checkpoints", "Training:KeepCheckpoints", OptionKind.Count, "how many of the newest checkpoints to keep (default 3)"),
+        new("keep-checkpoints", "Training:KeepCheckpoints", OptionKind.Count, "how many of the newest checkpoints to keep (default 3)") { Placeholder = "K" },
         new("seed", "Training:Seed", OptionKind.Integer, "seed for initialisation, data order and sampling"),
         new("sampler", "Training:Sampler", OptionKind.Choice, "which task(s) a step trains (default proportional; all-tasks for gradient-based weightings)", SamplerCatalog.Names),
-        new("temperature", "Sampling:Temperature", OptionKind.Number, "T of the temperature sampler, p ∝ n^(1/T) (default 2)"),
+        new("temperature", "Sampling:Temperature", OptionKind.Number, "T of the temperature sampler, p ∝ n^(1/T) (default 2)") { Placeholder = "T" },
         new("weighting", "Training:Weighting", OptionKind.Choice, "how task losses or gradients combine (default ew)", WeightingCatalog.Names),
         new("sharing", "Training:Sharing", OptionKind.Choice, "how much of the encoder tasks share (default hard)", SharingCatalog.Names),
         new("shared-layers", "Sharing:SharedLayers", OptionKind.Count, "bottom encoder layers shared by every task with --sharing top-layers"),
         new("adapter-size", "Sharing:AdapterSize", OptionKind.Count, "bottleneck width of the adapters with --sharing adapters"),
-        new("task-groups", "Sharing:TaskGroups", OptionKind.Text, "related tasks that share a branch with top-layers or adapters: \"name: task, task; name: task, task\""),
+        new("task-groups", "Sharing:TaskGroups", OptionKind.Text, "related tasks that share a branch with top-layers or adapters: \"name: task, task; name: task, task\"") { Placeholder = "GROUPS" },
         new("patience", "Training:Patience", OptionKind.Count, "stop after N evaluations without a better selection score (needs --eval-every)"),
-        new("baselines", "Run:Baselines", OptionKind.Text, "baselines.json of a --single-task run: select the best evaluation by Δm% against it"),
+        new("baselines", "Run:Baselines", OptionKind.Text, "baselines.json of a --single-task run: select the best evaluation by Δm% against it") { Placeholder = "FILE" },
         new("watch", null, OptionKind.Flag, "watch the plugins folder: add, replace and remove task plugins between steps (hot reload)"),
         new("single-task", null, OptionKind.Flag, "train each task alone with the same settings: the baselines for Δm% (writes baselines.json)"),
         Json,
@@ -64,7 +64,7 @@ public static class CommandLine
     public static IReadOnlyList<OptionSpec> ServeOptions { get; } =
     [
         .. TrainOptions.Where(o => o.Name != "single-task"),
-        new("urls", "Serve:Urls", OptionKind.Text, $"where the dashboard and API listen, ';'-separated (default {DefaultUrls}; 127.0.0.1 keeps them off the network)"),
+        new("urls", "Serve:Urls", OptionKind.Text, $"where the dashboard and API listen, ';'-separated (default {DefaultUrls}; 127.0.0.1 keeps them off the network)") { Placeholder = "URL" },
     ];
 
     /// <summary>Where <c>serve</c> listens unless told otherwise: this machine only.</summary>
@@ -75,14 +75,14 @@ public static class CommandLine
     [
         Config, Plugins,
         new("encoder", "Encoder:Name", OptionKind.Choice, "encoder whose width heads are checked against", EncoderCatalog.Names),
-        new("run", null, OptionKind.Text, "list only: what the watched run with this run folder (train --watch --out DIR) has loaded now"),
+        new("run", null, OptionKind.Text, "list only: what the watched run with this run folder (train --watch --out DIR) has loaded now") { Placeholder = "DIR" },
         Json,
     ];
 
     /// <summary>Options of <c>compare</c>; its run folders are positional arguments.</summary>
     public static IReadOnlyList<OptionSpec> CompareOptions { get; } =
     [
-        new("baselines", null, OptionKind.Text, "baselines.json, or the --out folder of 'train --single-task'"),
+        new("baselines", null, OptionKind.Text, "baselines.json, or the --out folder of 'train --single-task'") { Placeholder = "FILE_OR_RUN_DIR" },
         new("all-metrics", null, OptionKind.Flag, "count every score with a known direction in Δm%, not only the primary one"),
         Json,
     ];
@@ -91,7 +91,7 @@ public static class CommandLine
     public static IReadOnlyList<OptionSpec> PredictOptions { get; } =
     [
         Config, Plugins, Checkpoint, Threads,
-        new("task", null, OptionKind.Text, "predict this task only (by id); default: every task that was training"),
+        new("task", null, OptionKind.Text, "predict this task only (by id); default: every task that was training") { Placeholder = "NAME" },
         new("text", null, OptionKind.Text, "the text to predict on"),
         new("pair", null, OptionKind.Text, "second text, for pair-classification tasks"),
         Json,
@@ -112,38 +112,43 @@ public static class CommandLine
     public static IReadOnlyList<OptionSpec> ExportOptions { get; } =
     [
         Checkpoint,
-        new("out", null, OptionKind.Text, "folder for the safetensors files and mtlhost-export.json"),
+        new("out", null, OptionKind.Text, "folder for the safetensors files and mtlhost-export.json") { Placeholder = "DIR" },
         // Export reads and writes files without torch; the option is accepted (and checked) so one set of options fits every command.
         Threads,
         Json,
     ];
 
+    /// <summary>Every command, in the order usage lists them: the one definition the parser, usage and the README's block come from.</summary>
+    public static IReadOnlyList<CommandSpec> Commands { get; } =
+    [
+        new("train", "trains the plugins folder's tasks jointly on one shared encoder; with --watch, hot-reloads plugins between steps", TrainOptions),
+        new("serve", $"trains until stopped (or --steps N) with hot reload; dashboard and API on {DefaultUrls}", ServeOptions)
+        {
+            SharedOptionsNote = "every train option but --single-task",
+            NotListed = [.. ServeOptions.Where(o => o.Name != "urls")],
+        },
+        new("plugins list|check", "lists or checks the plugins of a folder, or (list --run DIR) those of a running 'train --watch --out DIR'", PluginOptions),
+        new("compare", "Δm% of run folders against single-task baselines", CompareOptions)
+        {
+            Required = ["baselines"],
+            Arguments = "RUN_DIR [RUN_DIR...]",
+        },
+        new("eval", "every task of a checkpoint scored on a split, beside the trivial baseline", EvalOptions) { Required = ["checkpoint"] },
+        new("predict", "every task's (or one task's) prediction for a text", PredictOptions) { Required = ["checkpoint", "text"] },
+        new("export", "safetensors + mtlhost-export.json for Python", ExportOptions) { Required = ["checkpoint", "out"] },
+    ];
+
+    /// <summary>The usage lines of every command, as <c>mtlhost --help</c> prints them and the README's command-line block shows them.</summary>
+    public static string Synopsis { get; } = UsageText.Synopsis(Commands);
+
     /// <summary>The usage text.</summary>
-    public static string Usage { get; } = """
-        mtlhost: multi-task learning host — task plugins from a folder, one shared transformer encoder.
+    public static string Usage { get; } = $"""
+        multi-task learning host — task plugins from a folder, one shared transformer encoder.
 
         usage:
-          mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--steps N] [--batch-size N]
-                          [--device cpu|cuda] [--threads N] [--out DIR] [--seed N] [--json] [--watch]
-                          [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
-                          [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
-                          [--clip-norm X] [--clipping global|per-task|none]
-                          [--sampler uniform|proportional|temperature|annealed|all-tasks] [--temperature T]
-                          [--weighting ew|uw|dwa|rlw|famo|gradnorm|pcgrad|mgda|cagrad]
-                          [--sharing hard|top-layers|adapters] [--shared-layers N] [--adapter-size N] [--task-groups GROUPS]
-                          [--single-task] [--baselines FILE] [--patience N] [--checkpoint-every N] [--keep-checkpoints K]
-          mtlhost serve   [every train option but --single-task] [--urls URL]
-                          # trains until stopped (or --steps N), hot-reloads, dashboard and API on http://127.0.0.1:5080
-          mtlhost plugins list|check [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--json]
-          mtlhost compare --baselines FILE_OR_RUN_DIR RUN_DIR [RUN_DIR...] [--all-metrics] [--json]
-          mtlhost plugins list --run DIR [--json]        # the plugins of a running 'train --watch --out DIR'
-          mtlhost eval    --checkpoint DIR [--split validation|test] [--plugins DIR] [--threads N] [--json]
-                          # every task of the checkpoint scored on a split, beside the trivial baseline
-          mtlhost predict --checkpoint DIR [--plugins DIR] [--task NAME] --text TEXT [--pair TEXT] [--threads N] [--json]
-          mtlhost export  --checkpoint DIR --out DIR [--json]   # safetensors + mtlhost-export.json for Python
+        {Synopsis}
 
-        --threads N: CPU threads torch computes with (default OMP_NUM_THREADS, else one per physical core);
-        on a machine shared with other runs, give each run only its share of the cores.
+        'mtlhost COMMAND --help' lists a command's options, each with what it does and its setting.
         exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
         Options may also come from appsettings.json, --config FILE or MTLHOST_* environment variables
         (for example MTLHOST_Training__Steps=100).
@@ -153,49 +158,42 @@ public static class CommandLine
     /// <param name="args">The process arguments.</param>
     /// <returns>The command.</returns>
     /// <exception cref="UsageException">The command line is not valid.</exception>
+    /// <exception cref="HelpRequestedException">The command line asks for help.</exception>
     public static ParsedCommand Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Count == 0)
         {
             throw new UsageException(Usage);
         }
+        if (args[0] is "-h" or "--help" or "help")
+        {
+            throw new HelpRequestedException(Usage);
+        }
 
         var verb = args[0];
+        var command = Commands.FirstOrDefault(c => c.Verb.Split(' ')[0] == verb)
+            ?? throw new UsageException($"unknown command '{verb}'; the commands are {string.Join(", ", Commands.Select(c => c.Verb))}.\n\n{Usage}");
         string? subVerb = null;
         var position = 1;
-        IReadOnlyList<OptionSpec> specs;
-        switch (verb)
+        if (command.Verb.Split(' ') is [_, var subVerbs])
         {
-            case "train":
-                specs = TrainOptions;
-                break;
-            case "plugins":
-                if (args.Count < 2 || args[1] is not ("list" or "check"))
-                {
-                    throw new UsageException("mtlhost plugins: say 'list' or 'check' (mtlhost plugins list [--plugins DIR]).");
-                }
-                subVerb = args[1];
-                position = 2;
-                specs = PluginOptions;
-                break;
-            case "compare":
-                specs = CompareOptions;
-                break;
-            case "serve":
-                specs = ServeOptions;
-                break;
-            case "predict":
-                specs = PredictOptions;
-                break;
-            case "export":
-                specs = ExportOptions;
-                break;
-            case "eval":
-                specs = EvalOptions;
-                break;
-            default:
-                throw new UsageException($"unknown command '{verb}'; the commands are train, serve, plugins list, plugins check, compare, eval, predict, export.\n\n{Usage}");
+            var allowed = subVerbs.Split('|');
+            if (args.Count > 1 && args[1] is "-h" or "--help")
+            {
+                throw new HelpRequestedException(UsageText.Help(command));
+            }
+            if (args.Count < 2 || !allowed.Contains(args[1]))
+            {
+                throw new UsageException($"mtlhost {verb}: say {string.Join(" or ", allowed.Select(a => $"'{a}'"))} (mtlhost {verb} {allowed[0]} [--plugins DIR]).");
+            }
+            subVerb = args[1];
+            position = 2;
         }
+        if (args.Count > position && args[position] is "-h" or "--help")
+        {
+            throw new HelpRequestedException(UsageText.Help(command));
+        }
+        var specs = command.Options;
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         var arguments = new List<string>();

@@ -2,10 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using MtlHost.Eval;
 using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
-using MtlHost.Evaluation;
+using MtlHost.Formats;
 using MtlHost.Hosting;
 
 namespace MtlHost.Commands;
@@ -57,7 +58,7 @@ public sealed class EvalCommand
 
         if (_command.Has("json"))
         {
-            output.WriteLine(JsonSerializer.Serialize(evaluation, SummaryJson.Options));
+            output.WriteLine(JsonSerializer.Serialize(evaluation, HostJson.Options));
         }
         else
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
-using MtlHost.Evaluation;
+using MtlHost.Eval;
+using MtlHost.Runs;
 
 namespace MtlHost.Commands;
 

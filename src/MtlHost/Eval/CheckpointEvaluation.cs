@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
 using MtlHost.Commands;
 
-namespace MtlHost.Evaluation;
+using MtlHost.Runs;
+
+namespace MtlHost.Eval;
 
 /// <summary>What <c>mtlhost eval</c> found: every task of a checkpoint scored on one split.</summary>
 /// <param name="Checkpoint">The checkpoint folder, absolute.</param>

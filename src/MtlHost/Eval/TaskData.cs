@@ -4,7 +4,9 @@ using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Data;
 using MtlHost.Core.Tokenization;
 
-namespace MtlHost.Evaluation;
+using MtlHost.Runs;
+
+namespace MtlHost.Eval;
 
 /// <summary>
 /// A task's data for <c>mtlhost eval</c>, read through its dataset adapter and tokenized as the training run did (its

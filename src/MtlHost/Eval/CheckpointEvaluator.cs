@@ -12,7 +12,9 @@ using MtlHost.Inference;
 using MtlHost.Plugins;
 using static TorchSharp.torch;
 
-namespace MtlHost.Evaluation;
+using MtlHost.Runs;
+
+namespace MtlHost.Eval;
 
 /// <summary>
 /// Scores every task of a checkpoint on one split (<c>mtlhost eval</c>) the way training scores them on the validation
