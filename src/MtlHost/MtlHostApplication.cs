@@ -26,6 +26,8 @@ public static class MtlHostApplication
     /// <returns>The exit code.</returns>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
+        // Before anything is parsed or printed: the host's output never depends on the user's locale.
+        HostCulture.UseInvariant();
         try
         {
             var command = CommandLine.Parse(args);
