@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Hosting;
@@ -60,7 +61,7 @@ public static class MtlHostApplication
         }
         catch (Exception e)
         {
-            error.WriteLine($"mtlhost: the run failed: {e.GetType().Name}: {e.Message}");
+            error.WriteLine($"mtlhost: the run failed: {ExceptionChain.Describe(e)}");
             error.WriteLine(e.StackTrace);
             return RunFailed;
         }

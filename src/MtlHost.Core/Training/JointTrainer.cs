@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
@@ -245,7 +246,7 @@ public sealed class JointTrainer : IDisposable
             }
             catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"evaluation failed: {e.GetType().Name}: {e.Message}");
+                Quarantine(task, $"evaluation failed: {ExceptionChain.Describe(e)}");
             }
         }
         _history.Add((Step, scores));
@@ -330,7 +331,7 @@ public sealed class JointTrainer : IDisposable
             }
             catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"training step {Step} failed: {e.GetType().Name}: {e.Message}");
+                Quarantine(task, $"training step {Step} failed: {ExceptionChain.Describe(e)}");
             }
         }
 
@@ -386,7 +387,7 @@ public sealed class JointTrainer : IDisposable
                     }
                     catch (Exception taskError) when (IsPluginFault(taskError))
                     {
-                        Quarantine(trained[i], $"training step {Step} failed in the backward pass: {taskError.GetType().Name}: {taskError.Message}");
+                        Quarantine(trained[i], $"training step {Step} failed in the backward pass: {ExceptionChain.Describe(taskError)}");
                         culprits++;
                     }
                 }

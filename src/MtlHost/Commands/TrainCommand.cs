@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Devices;
@@ -390,12 +391,13 @@ public sealed class TrainCommand
                 }
                 catch (Exception e) when (e is TaskDataException or IOException or UnauthorizedAccessException)
                 {
-                    _logger.LogError("Task {Task} of plugin {Plugin} will not train: {Reason}", task.Descriptor.Id, plugin.Name, e.Message);
-                    refused.Add(new RunSummary.Refusal(plugin.Name, task.Descriptor.Id, e.Message));
+                    var reason = ExceptionChain.MessageWithCauses(e);
+                    _logger.LogError("Task {Task} of plugin {Plugin} will not train: {Reason}", task.Descriptor.Id, plugin.Name, reason);
+                    refused.Add(new RunSummary.Refusal(plugin.Name, task.Descriptor.Id, reason));
                 }
                 catch (Exception e)
                 {
-                    var reason = $"its dataset adapter threw {e.GetType().Name}: {e.Message}";
+                    var reason = $"its dataset adapter threw {ExceptionChain.Describe(e)}";
                     _logger.LogError("Task {Task} of plugin {Plugin} will not train: {Reason}", task.Descriptor.Id, plugin.Name, reason);
                     refused.Add(new RunSummary.Refusal(plugin.Name, task.Descriptor.Id, reason));
                 }

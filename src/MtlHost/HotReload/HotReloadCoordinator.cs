@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Training;
 using MtlHost.Plugins;
 
@@ -477,8 +478,8 @@ public sealed class HotReloadCoordinator : IDisposable
         {
             var inner = e.InnerException;
             return (null, inner is TaskDataException
-                ? $"task '{id}': {inner.Message}"
-                : $"task '{id}': its dataset adapter or head threw {inner.GetType().Name}: {inner.Message}");
+                ? $"task '{id}': {ExceptionChain.MessageWithCauses(inner)}"
+                : $"task '{id}': its dataset adapter or head threw {ExceptionChain.Describe(inner)}");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Hosting;
@@ -116,7 +117,7 @@ public sealed class TrainingWorker : BackgroundService
         }
         catch (Exception e)
         {
-            error = $"{e.GetType().Name}: {e.Message}";
+            error = ExceptionChain.Describe(e);
             _logger.LogError(e, "The training run failed");
             _session.Error.WriteLine($"mtlhost: the run failed: {error}");
             Fail(MtlHostApplication.RunFailed, null);
