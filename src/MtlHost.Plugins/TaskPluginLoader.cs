@@ -159,6 +159,7 @@ public sealed class TaskPluginLoader
 
     private RefusedPlugin Refuse(PluginCandidate candidate, string reason)
     {
+        reason = ShadowCopyPaths.ToOriginal(reason, candidate.Directory, candidate.OriginalDirectory);
         _logger.LogWarning("Refused plugin {Plugin}: {Reason}", candidate.Name, reason);
         return new RefusedPlugin(candidate, reason);
     }

@@ -407,6 +407,8 @@ public sealed class JointTrainer : IDisposable
 
     private void Quarantine(TaskRuntime task, string reason)
     {
+        // The plugin's own message may name a file of a hot reload shadow copy.
+        reason = task.Source.ForAuthor(reason);
         task.Quarantine(reason);
         _logger.LogError("Quarantined task {Task} from plugin {Plugin}: {Reason}. The other tasks keep training.",
             task.Id, task.Source.PluginName, reason);

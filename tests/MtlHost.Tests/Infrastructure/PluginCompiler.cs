@@ -27,10 +27,11 @@ public static class PluginCompiler
     /// </param>
     /// <param name="DataThrowsWithCause">Whether the dataset adapter throws an exception with an inner exception (its cause).</param>
     /// <param name="TrainingThrowsWithCause">Whether the head's forward throws an exception with a cause when gradients flow (passes validation, fails in training).</param>
+    /// <param name="TrainingMissesAFile">Whether the head's forward, when gradients flow, throws a <c>FileNotFoundException</c> naming a file in the folder the plugin was loaded from.</param>
     /// <param name="FileData">Whether the task reads the SDK's JSON-lines files from <c>data/&lt;id&gt;/</c> in its folder instead of generating its data.</param>
     public sealed record Variant(string TaskId, string Version = "1.0.0.0", bool HiddenLayer = false, bool HeadThrows = false,
         bool NanWhenTraining = false, int DataDelayMilliseconds = 0, bool ConstructorTypeInitializerThrows = false,
-        bool DataThrowsWithCause = false, bool TrainingThrowsWithCause = false, bool FileData = false);
+        bool DataThrowsWithCause = false, bool TrainingThrowsWithCause = false, bool TrainingMissesAFile = false, bool FileData = false);
 
     /// <summary>Compiles <paramref name="variant"/> into <c>&lt;pluginsDirectory&gt;/&lt;name&gt;/&lt;name&gt;.dll</c>.</summary>
     /// <param name="pluginsDirectory">The plugins folder.</param>
@@ -58,6 +59,8 @@ public static class PluginCompiler
             : "classifier = nn.Linear(hidden, 2);";
         var forward = variant.HeadThrows
             ? $"throw new InvalidOperationException(\"head of {variant.TaskId} {variant.Version} is broken\");"
+            : variant.TrainingMissesAFile
+                ? "if (hiddenStates.requires_grad) throw new System.IO.FileNotFoundException(\"Could not find file '\" + System.IO.Path.Combine(Folder, \"lexicon.txt\") + \"'.\"); return classifier.forward(hiddenStates.select(1, 0));"
             : variant.TrainingThrowsWithCause
                 ? "if (hiddenStates.requires_grad) throw new InvalidOperationException(\"the head failed\", new ArithmeticException(\"overflow in layer 2\")); return classifier.forward(hiddenStates.select(1, 0));"
             : variant.HiddenLayer
@@ -75,7 +78,7 @@ public static class PluginCompiler
             ? "public ReloadTask() { _ = Settings.Culture; } private static class Settings { public static readonly string Culture = Find(); " +
               "private static string Find() => throw new System.Globalization.CultureNotFoundException(\"name\", \"xx-YY\", \"xx-YY is an invalid culture identifier.\"); }"
             : "";
-        var dataset = variant.FileData ? "" : "public override ITaskDataset CreateDataset(TaskContext context) => new Generated();";
+        var dataset = variant.FileData ? "" : "public override ITaskDataset CreateDataset(TaskContext context) { Folder = context.PluginDirectory; return new Generated(); }";
         var source = $$"""
             using System;
             using System.Collections.Generic;
@@ -94,6 +97,8 @@ public static class PluginCompiler
             {
                 public override string Id => "{{variant.TaskId}}";
                 public override IReadOnlyList<string> Labels => new[] { "short", "long" };
+                // The folder the plugin was loaded from, for messages that name a file of it.
+                internal static string Folder = "";
                 {{constructor}}
                 {{dataset}}
                 public override TaskHead CreateHead(HeadOptions options) => new Head(options.HiddenSize);

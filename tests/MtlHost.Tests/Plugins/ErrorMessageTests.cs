@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using MtlHost.HotReload;
 using MtlHost.Tests.HotReload;
 using MtlHost.Tests.Infrastructure;
@@ -82,5 +83,52 @@ public sealed class ErrorMessageTests : IDisposable
         run.Coordinator.Status.Of("Broken")!.Reason.ShouldBe(
             "task 'broken': its dataset adapter or head threw InvalidOperationException: the vocabulary could not be read ← FormatException: line 7 is not a number");
         run.Events(PluginEventKind.Quarantined).Select(e => e.Message).ShouldContain(m => m.Contains(CultureCause));
+    }
+
+    [Fact]
+    public void Hot_reload_data_errors_name_the_file_in_the_plugin_folder_and_the_task_once()
+    {
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha"));
+        var log = new ListLogger();
+        using var run = new HotReloadHarness(_plugins, logger: log);
+        run.Steps(1);
+
+        // A training split with a bad line, and no validation split.
+        var data = Directory.CreateDirectory(_plugins.Combine("Beta", "data", "beta")).FullName;
+        File.WriteAllLines(Path.Combine(data, "train.jsonl"), ["{\"text\": \"a b c\", \"label\": \"short\"}", "{\"text\": \"a b c\"}"]);
+        PluginCompiler.Build(_plugins.Path, "Beta", new Variant("beta", FileData: true));
+        run.ApplyChange();
+
+        var reason = run.Coordinator.Status.Of("Beta")!.Reason.ShouldNotBeNull();
+        reason.ShouldStartWith($"task 'beta': data file '{Path.Combine(data, "validation.jsonl")}' does not exist.");
+        Regex.Count(reason, "task 'beta'", RegexOptions.IgnoreCase).ShouldBe(1, reason);
+        run.Events(PluginEventKind.Quarantined).ShouldHaveSingleItem().Message.ShouldContain(Path.Combine(data, "validation.jsonl"));
+        log.Messages.ShouldContain(m => m.Contains($"skipped bad data line {Path.Combine(data, "train.jsonl")}:2: missing field \"label\""));
+        log.Messages.ShouldNotContain(m => m.Contains(run.Coordinator.ShadowDirectory));
+    }
+
+    [Fact]
+    public void A_version_that_fails_in_training_is_quarantined_naming_the_file_in_the_plugin_folder()
+    {
+        PluginCompiler.Build(_plugins.Path, "Alpha", new Variant("alpha"));
+        PluginCompiler.Build(_plugins.Path, "Beta", new Variant("beta"));
+        var log = new ListLogger();
+        using var run = new HotReloadHarness(_plugins, logger: log);
+        run.Steps(3);
+
+        PluginCompiler.Build(_plugins.Path, "Beta", new Variant("beta", "2.0.0.0", TrainingMissesAFile: true));
+        run.ApplyChange();
+        for (var i = 0; i < 300 && run.Coordinator.Status.Of("Beta")!.State == PluginRunState.Training; i++)
+        {
+            run.Steps(1);
+        }
+
+        var status = run.Coordinator.Status.Of("Beta")!;
+        status.State.ShouldBe(PluginRunState.TrainingLastGood);
+        var missing = $"FileNotFoundException: Could not find file '{_plugins.Combine("Beta", "lexicon.txt")}'.";
+        status.Reason.ShouldNotBeNull().ShouldContain(missing);
+        run.Events(PluginEventKind.Quarantined).ShouldHaveSingleItem().Message.ShouldContain(missing);
+        log.Messages.ShouldContain(m => m.StartsWith("Quarantined task beta from plugin Beta: ", StringComparison.Ordinal) && m.Contains(missing));
+        log.Messages.ShouldNotContain(m => m.Contains(run.Coordinator.ShadowDirectory));
     }
 }
