@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Text.RegularExpressions;
 
 namespace MtlHost.Abstractions.Messages;
 
@@ -10,7 +9,7 @@ namespace MtlHost.Abstractions.Messages;
 /// and the cause a plugin author can act on is further in. Internal to the SDK, shared with the host's assemblies,
 /// so that plugins never see it.
 /// </summary>
-internal static partial class ExceptionChain
+internal static class ExceptionChain
 {
     /// <summary>Stands between an exception and the one it wraps.</summary>
     public const string Separator = " ← ";
@@ -74,8 +73,6 @@ internal static partial class ExceptionChain
         return exception;
     }
 
-    private static string OneLine(string message) => Whitespace().Replace(message, " ").Trim();
-
-    [GeneratedRegex(@"\s*[\r\n]+\s*")]
-    private static partial Regex Whitespace();
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
