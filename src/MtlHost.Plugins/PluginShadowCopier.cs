@@ -23,7 +23,7 @@ public sealed class PluginShadowCopier : IDisposable
 
     /// <summary>Copies the plugin and returns a candidate that points into the copy.</summary>
     /// <param name="candidate">The plugin as found in the plugins folder.</param>
-    /// <returns>The same plugin (same name) in its own new folder.</returns>
+    /// <returns>The same plugin (same name) in its own new folder, with <see cref="PluginCandidate.OriginalDirectory"/> naming the folder it was copied from.</returns>
     /// <exception cref="IOException">A file of the plugin could not be read (for instance, it is still being written).</exception>
     public PluginCandidate Copy(PluginCandidate candidate)
     {
@@ -44,7 +44,10 @@ public sealed class PluginShadowCopier : IDisposable
         {
             PluginFolderCopy.Copy(candidate.Directory, target);
         }
-        return new PluginCandidate(candidate.Name, target, Path.Combine(target, Path.GetFileName(candidate.AssemblyPath)));
+        return new PluginCandidate(candidate.Name, target, Path.Combine(target, Path.GetFileName(candidate.AssemblyPath)))
+        {
+            OriginalDirectory = candidate.OriginalDirectory ?? candidate.Directory,
+        };
     }
 
     /// <summary>Deletes a copy whose plugin was unloaded; a file still mapped is left for <see cref="Dispose"/>.</summary>

@@ -3,6 +3,7 @@ using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using TorchSharp;
 
 namespace MtlHost.Plugins;
@@ -108,7 +109,7 @@ public sealed class TaskPluginLoader
         catch (Exception e)
         {
             loader?.Dispose();
-            return (null, Refuse(candidate, $"could not be loaded: {e.GetType().Name}: {e.Message}") with
+            return (null, Refuse(candidate, $"could not be loaded: {ExceptionChain.Describe(e)}") with
             {
                 LoadContext = loader is null ? null : new WeakReference(loader.LoadContext),
             });
@@ -125,7 +126,7 @@ public sealed class TaskPluginLoader
         catch (ReflectionTypeLoadException e)
         {
             var first = e.LoaderExceptions.FirstOrDefault(x => x is not null);
-            return ([], $"its types could not be loaded ({first?.Message ?? e.Message}); a dependency is probably missing from the plugin folder.");
+            return ([], $"its types could not be loaded ({ExceptionChain.Describe(first ?? e)}); a dependency is probably missing from the plugin folder.");
         }
 
         var taskTypes = types.Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IMtlTask).IsAssignableFrom(t))
@@ -149,7 +150,8 @@ public sealed class TaskPluginLoader
             }
             catch (TargetInvocationException e) when (e.InnerException is not null)
             {
-                return ([], $"the constructor of {type.FullName} threw {e.InnerException.GetType().Name}: {e.InnerException.Message}");
+                // The whole chain: a constructor that touches a failing type initializer shows only TypeInitializationException.
+                return ([], $"the constructor of {type.FullName} threw {ExceptionChain.Describe(e)}");
             }
         }
         return (tasks, null);
@@ -157,6 +159,7 @@ public sealed class TaskPluginLoader
 
     private RefusedPlugin Refuse(PluginCandidate candidate, string reason)
     {
+        reason = ShadowCopyPaths.ToOriginal(reason, candidate.Directory, candidate.OriginalDirectory);
         _logger.LogWarning("Refused plugin {Plugin}: {Reason}", candidate.Name, reason);
         return new RefusedPlugin(candidate, reason);
     }

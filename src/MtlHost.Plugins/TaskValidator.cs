@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using static TorchSharp.torch;
 
 namespace MtlHost.Plugins;
@@ -179,11 +180,7 @@ public static partial class TaskValidator
         _ => zeros(batch, ScalarType.Int64),
     };
 
-    private static string Describe(Exception e)
-    {
-        var inner = e is System.Reflection.TargetInvocationException { InnerException: { } i } ? i : e;
-        return $"{inner.GetType().Name}: {inner.Message}";
-    }
+    private static string Describe(Exception e) => ExceptionChain.Describe(e);
 
     [GeneratedRegex("^[a-z][a-z0-9._-]{0,63}$")]
     private static partial Regex IdPattern();

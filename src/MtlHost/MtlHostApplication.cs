@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Commands;
 using MtlHost.Hosting;
@@ -28,6 +29,8 @@ public static class MtlHostApplication
     /// <returns>The exit code.</returns>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
+        // Before anything is parsed or printed: the host's output never depends on the user's locale.
+        HostCulture.UseInvariant();
         try
         {
             var command = CommandLine.Parse(args);
@@ -74,7 +77,7 @@ public static class MtlHostApplication
         }
         catch (Exception e)
         {
-            error.WriteLine($"mtlhost: the run failed: {e.GetType().Name}: {e.Message}");
+            error.WriteLine($"mtlhost: the run failed: {ExceptionChain.Describe(e)}");
             error.WriteLine(e.StackTrace);
             return RunFailed;
         }

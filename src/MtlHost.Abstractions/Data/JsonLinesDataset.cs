@@ -11,7 +11,9 @@ namespace MtlHost.Abstractions;
 /// <c>word_labels</c> (token classification); <c>text</c> and <c>value</c> (regression).
 /// Other fields are ignored. A bad line (invalid JSON, a missing or empty field, an unknown label,
 /// a word/label count mismatch, a non-numeric value) is reported with file and line and skipped;
-/// more bad lines than <see cref="MaxBadLines"/> make the whole split unusable.
+/// more bad lines than <see cref="MaxBadLines"/> make the whole split unusable. A missing field is reported with
+/// the fields the line has that the task does not use, and the likely misspelling among them
+/// (<c>missing field "text_pair"; the line has "text_piar" — did you mean "text_pair"?</c>).
 /// </summary>
 public sealed class JsonLinesDataset : ITaskDataset
 {
@@ -19,6 +21,7 @@ public sealed class JsonLinesDataset : ITaskDataset
     private readonly TaskDescriptor _descriptor;
     private readonly TaskContext _context;
     private readonly HashSet<string> _labels;
+    private readonly IReadOnlyList<string> _fields;
 
     /// <summary>Creates the adapter.</summary>
     /// <param name="directory">Folder holding the split files.</param>
@@ -30,6 +33,7 @@ public sealed class JsonLinesDataset : ITaskDataset
         _descriptor = descriptor;
         _context = context;
         _labels = new HashSet<string>(descriptor.Labels, StringComparer.Ordinal);
+        _fields = FieldsOf(descriptor.Kind);
     }
 
     /// <summary>Most bad lines tolerated in one split before it is refused; default 10.</summary>
@@ -84,14 +88,41 @@ public sealed class JsonLinesDataset : ITaskDataset
         }
     }
 
-    private string RequiredFields() => _descriptor.Kind switch
+    private static IReadOnlyList<string> FieldsOf(TaskKind kind) => kind switch
     {
-        TaskKind.SequenceClassification => "\"text\" and \"label\"",
-        TaskKind.PairClassification => "\"text\", \"text_pair\" and \"label\"",
-        TaskKind.MultiLabelClassification => "\"text\" and \"labels\"",
-        TaskKind.TokenClassification => "\"words\" and \"word_labels\"",
-        _ => "\"text\" and \"value\"",
+        TaskKind.SequenceClassification => ["text", "label"],
+        TaskKind.PairClassification => ["text", "text_pair", "label"],
+        TaskKind.MultiLabelClassification => ["text", "labels"],
+        TaskKind.TokenClassification => ["words", "word_labels"],
+        _ => ["text", "value"],
     };
+
+    private string RequiredFields() =>
+        string.Join(", ", _fields.SkipLast(1).Select(Quote)) + " and " + Quote(_fields[^1]);
+
+    // What the line has instead: its fields the task does not read, and the one that is probably the missing field misspelt.
+    private string MissingField(JsonElement root, string name)
+    {
+        var others = root.EnumerateObject().Select(p => p.Name).Where(n => !_fields.Contains(n, StringComparer.Ordinal))
+            .Distinct(StringComparer.Ordinal).ToList();
+        if (others.Count == 0)
+        {
+            return $"missing field {Quote(name)}";
+        }
+        const int Shown = 5;
+        var has = string.Join(", ", others.Take(Shown).Select(Quote)) + (others.Count > Shown ? $" and {others.Count - Shown} more" : "");
+        var meant = FieldSuggestion.Closest(name, others);
+        if (meant is null)
+        {
+            return $"missing field {Quote(name)}; the line has {has}";
+        }
+        // With one other field the question is plain; with several, say which one it is about.
+        return others.Count == 1
+            ? $"missing field {Quote(name)}; the line has {has} — did you mean {Quote(name)}?"
+            : $"missing field {Quote(name)}; the line has {has} — did you mean {Quote(name)} for {Quote(meant)}?";
+    }
+
+    private static string Quote(string field) => $"\"{field}\"";
 
     private TaskExample? Parse(string line, string source, out string? problem)
     {
@@ -182,7 +213,7 @@ public sealed class JsonLinesDataset : ITaskDataset
                     }
                     if (!root.TryGetProperty("value", out var value))
                     {
-                        problem = "missing field \"value\"";
+                        problem = MissingField(root, "value");
                         return null;
                     }
                     double number;
@@ -207,13 +238,13 @@ public sealed class JsonLinesDataset : ITaskDataset
         }
     }
 
-    private static bool TryText(JsonElement root, string name, out string text, out string? problem)
+    private bool TryText(JsonElement root, string name, out string text, out string? problem)
     {
         text = "";
         problem = null;
         if (!root.TryGetProperty(name, out var element))
         {
-            problem = $"missing field \"{name}\"";
+            problem = MissingField(root, name);
             return false;
         }
         if (element.ValueKind != JsonValueKind.String)
@@ -244,13 +275,13 @@ public sealed class JsonLinesDataset : ITaskDataset
         return true;
     }
 
-    private static bool TryStrings(JsonElement root, string name, bool allowEmpty, out IReadOnlyList<string> values, out string? problem)
+    private bool TryStrings(JsonElement root, string name, bool allowEmpty, out IReadOnlyList<string> values, out string? problem)
     {
         values = [];
         problem = null;
         if (!root.TryGetProperty(name, out var element))
         {
-            problem = $"missing field \"{name}\"";
+            problem = MissingField(root, name);
             return false;
         }
         if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
@@ -269,13 +300,13 @@ public sealed class JsonLinesDataset : ITaskDataset
     }
 
     // A null entry marks a word without a label, which the loss and the metric skip.
-    private static bool TryWordLabels(JsonElement root, out IReadOnlyList<string?> values, out string? problem)
+    private bool TryWordLabels(JsonElement root, out IReadOnlyList<string?> values, out string? problem)
     {
         values = [];
         problem = null;
         if (!root.TryGetProperty("word_labels", out var element))
         {
-            problem = "missing field \"word_labels\"";
+            problem = MissingField(root, "word_labels");
             return false;
         }
         if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
@@ -236,7 +237,7 @@ public sealed class JointTrainer : IDisposable
             }
             catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"evaluation failed: {e.GetType().Name}: {e.Message}");
+                Quarantine(task, $"evaluation failed: {ExceptionChain.Describe(e)}");
             }
         }
         _history.Add((Step, scores));
@@ -321,7 +322,7 @@ public sealed class JointTrainer : IDisposable
             }
             catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"training step {Step} failed: {e.GetType().Name}: {e.Message}");
+                Quarantine(task, $"training step {Step} failed: {ExceptionChain.Describe(e)}");
             }
         }
 
@@ -364,7 +365,7 @@ public sealed class JointTrainer : IDisposable
                     }
                     catch (Exception taskError) when (IsPluginFault(taskError))
                     {
-                        Quarantine(trained[i], $"training step {Step} failed in the backward pass: {taskError.GetType().Name}: {taskError.Message}");
+                        Quarantine(trained[i], $"training step {Step} failed in the backward pass: {ExceptionChain.Describe(taskError)}");
                         culprits++;
                     }
                 }
@@ -385,6 +386,8 @@ public sealed class JointTrainer : IDisposable
 
     private void Quarantine(TaskRuntime task, string reason)
     {
+        // The plugin's own message may name a file of a hot reload shadow copy.
+        reason = task.Source.ForAuthor(reason);
         task.Quarantine(reason);
         _logger.LogError("Quarantined task {Task} from plugin {Plugin}: {Reason}. The other tasks keep training.",
             task.Id, task.Source.PluginName, reason);

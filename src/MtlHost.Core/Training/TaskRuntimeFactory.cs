@@ -46,7 +46,7 @@ public sealed class TaskRuntimeFactory
         var context = new TaskContext(source.PluginDirectory, _options.Seed, problem =>
         {
             badLines++;
-            _logger.LogWarning("Task {Task}: skipped bad data line {Problem}", descriptor.Id, problem);
+            _logger.LogWarning("Task {Task}: skipped bad data line {Problem}", descriptor.Id, source.ForAuthor(problem.ToString()));
         });
         var dataset = task.CreateDataset(context);
         var encoder = new ExampleEncoder(_tokenizer, descriptor, _options.MaxLength);

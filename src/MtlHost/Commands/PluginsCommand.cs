@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using MtlHost.Formats;
 using MtlHost.Runs;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Tokenization;
@@ -83,7 +84,7 @@ public sealed class PluginsCommand
                     }
                     catch (Exception e)
                     {
-                        dataProblem = e is TaskDataException ? e.Message : $"its dataset adapter threw {e.GetType().Name}: {e.Message}";
+                        dataProblem = e is TaskDataException ? ExceptionChain.MessageWithCauses(e) : $"its dataset adapter threw {ExceptionChain.Describe(e)}";
                         problems++;
                     }
                 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Training;
 using MtlHost.Plugins;
 
@@ -23,6 +24,8 @@ public sealed class HotReloadCoordinator : IDisposable
     private readonly HotReloadOptions _options;
     private readonly ILogger _logger;
     private readonly PluginShadowCopier _shadow;
+    // Every shadow copy of the run and the plugin folder it came from: messages name the folder the author edits.
+    private readonly ShadowCopyPaths _shadowPaths = new();
     private readonly Dictionary<string, ActivePlugin> _active = new(StringComparer.Ordinal);
     private readonly List<Probation> _probations = [];
     private readonly UnloadProver _unloads;
@@ -403,6 +406,7 @@ public sealed class HotReloadCoordinator : IDisposable
         try
         {
             copy = _shadow.Copy(candidate);
+            _shadowPaths.Add(copy.Directory, candidate.Directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -438,7 +442,10 @@ public sealed class HotReloadCoordinator : IDisposable
             return null;
         }
 
-        var source = new TaskSource(active.Name, copy.Directory, Path.GetFileName(copy.AssemblyPath), active.Sha256);
+        var source = new TaskSource(active.Name, copy.Directory, Path.GetFileName(copy.AssemblyPath), active.Sha256)
+        {
+            OriginalDirectory = candidate.Directory,
+        };
         var runtimes = new List<TaskRuntime>();
         foreach (var task in plugin.Tasks)
         {
@@ -468,22 +475,31 @@ public sealed class HotReloadCoordinator : IDisposable
         {
             if (!work.Wait(_options.DataTimeout))
             {
-                return (null, $"task '{id}': its dataset adapter did not finish within {_options.DataTimeout.TotalSeconds:0.#} s; " +
-                              "its thread cannot be stopped, so this version stays in memory until the host exits.");
+                return (null, ForTask(id, $"its dataset adapter did not finish within {_options.DataTimeout.TotalSeconds:0.#} s; " +
+                                          "its thread cannot be stopped, so this version stays in memory until the host exits."));
             }
             return (work.Result, null);
         }
         catch (AggregateException e) when (e.InnerException is not null)
         {
             var inner = e.InnerException;
-            return (null, inner is TaskDataException
-                ? $"task '{id}': {inner.Message}"
-                : $"task '{id}': its dataset adapter or head threw {inner.GetType().Name}: {inner.Message}");
+            return (null, ForTask(id, inner is TaskDataException
+                ? ExceptionChain.MessageWithCauses(inner)
+                : $"its dataset adapter or head threw {ExceptionChain.Describe(inner)}"));
         }
+    }
+
+    // A reason about one task starts with "task 'id'" once: the SDK's data errors (and the host's) already begin with
+    // "Task 'id': …" or "Task 'id' has …", which used to follow the prefix ("task 'x': Task 'x': …").
+    private static string ForTask(string id, string message)
+    {
+        var prefix = $"task '{id}'";
+        return message.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? prefix + message[prefix.Length..] : $"{prefix}: {message}";
     }
 
     private void Quarantine(string name, ActivePlugin? previous, string? version, int step, Stopwatch clock, string reason)
     {
+        reason = _shadowPaths.ToOriginal(reason);
         if (previous is not null)
         {
             var message = $"version {version ?? "(new)"} was quarantined: {reason} The last good version {previous.Version} keeps training.";
@@ -519,6 +535,7 @@ public sealed class HotReloadCoordinator : IDisposable
     private void Report(PluginEventKind kind, int step, string plugin, string? taskId, string? oldVersion, string? newVersion, double milliseconds,
         string message, IReadOnlyList<string>? kept, IReadOnlyList<string>? reset, LogLevel level)
     {
+        message = _shadowPaths.ToOriginal(message);
         Status.Record(new PluginEvent(DateTime.UtcNow, step, kind, plugin, taskId, oldVersion, newVersion, Math.Round(milliseconds, 1), message, kept, reset));
         _logger.Log(level, ReloadEvent, "Plugin {Plugin} {Kind} at step {Step} in {Milliseconds:F0} ms: {Message}",
             plugin, kind, step, milliseconds, message);

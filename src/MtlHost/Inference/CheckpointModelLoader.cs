@@ -1,4 +1,5 @@
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sharing;
@@ -183,7 +184,7 @@ internal static class CheckpointModelLoader
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Plugin code: its failure makes this task unavailable, not the whole checkpoint unloadable.
-            throw new CheckpointException($"Task '{entry.Id}': the plugin's CreateHead threw {e.GetType().Name}: {e.Message}", e);
+            throw new CheckpointException($"Task '{entry.Id}': the plugin's CreateHead threw {ExceptionChain.Describe(e)}", e);
         }
     }
 

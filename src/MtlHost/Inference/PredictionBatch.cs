@@ -1,4 +1,5 @@
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Inference;
 using MtlHost.Core.Tokenization;
@@ -151,7 +152,7 @@ internal sealed class PredictionBatch
         }
         catch (Exception e)
         {
-            throw new InvalidOperationException($"The head of task '{head.Task.Id}' failed: {e.GetType().Name}: {e.Message}", e);
+            throw new InvalidOperationException($"The head of task '{head.Task.Id}' failed: {ExceptionChain.Describe(e)}", e);
         }
     }
 

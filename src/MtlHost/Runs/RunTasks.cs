@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
@@ -119,12 +120,13 @@ internal sealed class RunTasks : IDisposable
                 }
                 catch (Exception e) when (e is TaskDataException or IOException or UnauthorizedAccessException)
                 {
-                    logger.LogError("Task {Task} of plugin {Plugin} will not train: {Reason}", task.Descriptor.Id, plugin.Name, e.Message);
-                    refused.Add(new RunSummary.Refusal(plugin.Name, task.Descriptor.Id, e.Message));
+                    var reason = ExceptionChain.MessageWithCauses(e);
+                    logger.LogError("Task {Task} of plugin {Plugin} will not train: {Reason}", task.Descriptor.Id, plugin.Name, reason);
+                    refused.Add(new RunSummary.Refusal(plugin.Name, task.Descriptor.Id, reason));
                 }
                 catch (Exception e)
                 {
-                    var reason = $"its dataset adapter threw {e.GetType().Name}: {e.Message}";
+                    var reason = $"its dataset adapter threw {ExceptionChain.Describe(e)}";
                     logger.LogError("Task {Task} of plugin {Plugin} will not train: {Reason}", task.Descriptor.Id, plugin.Name, reason);
                     refused.Add(new RunSummary.Refusal(plugin.Name, task.Descriptor.Id, reason));
                 }

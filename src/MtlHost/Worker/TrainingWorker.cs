@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Hosting;
 using MtlHost.Observers;
@@ -121,7 +122,7 @@ public sealed class TrainingWorker : BackgroundService
         }
         catch (Exception e)
         {
-            error = $"{e.GetType().Name}: {e.Message}";
+            error = ExceptionChain.Describe(e);
             _logger.LogError(e, "The training run failed");
             _session.Error.WriteLine($"mtlhost: the run failed: {error}");
             Fail(MtlHostApplication.RunFailed, null);

@@ -46,6 +46,58 @@ public sealed class JsonLinesDatasetTests : IDisposable
         problem.ToString().ShouldStartWith(problem.File + ":2: ");
     }
 
+    [Theory]
+    [InlineData("""{"text": "a", "text_piar": "b", "label": "ham"}""", "missing field \"text_pair\"; the line has \"text_piar\" — did you mean \"text_pair\"?")]
+    [InlineData("""{"text": "a", "text_pair": "b", "Label": "ham"}""", "missing field \"label\"; the line has \"Label\" — did you mean \"label\"?")]
+    [InlineData("""{"id": 7, "txet": "a", "text_pair": "b", "label": "ham"}""", "missing field \"text\"; the line has \"id\", \"txet\" — did you mean \"text\" for \"txet\"?")]
+    [InlineData("""{"text": "a", "second": "b", "label": "ham"}""", "missing field \"text_pair\"; the line has \"second\"")]
+    [InlineData("""{"text": "a", "label": "ham"}""", "missing field \"text_pair\"")]
+    public void A_missing_field_names_the_fields_the_line_has_instead_and_the_likely_misspelling(string line, string expected)
+    {
+        var pair = new TaskDescriptor("pairs", new Version(1, 0), TaskKind.PairClassification, ["ham", "spam"]);
+        Write("train", """{"text": "a", "text_pair": "b", "label": "ham"}""", "", line);
+
+        new JsonLinesDataset(_folder.Path, pair, Context()).Read(DataSplit.Train).Count().ShouldBe(1);
+
+        _problems.ShouldHaveSingleItem().ToString().ShouldBe($"{Path.Combine(_folder.Path, "train.jsonl")}:3: {expected}");
+    }
+
+    [Fact]
+    public void Each_kind_suggests_its_own_fields()
+    {
+        var multiLabel = new TaskDescriptor("tags", new Version(1, 0), TaskKind.MultiLabelClassification, ["x"]);
+        Write("train", """{"text": "a", "label": ["x"]}""");
+        new JsonLinesDataset(_folder.Path, multiLabel, Context()).Read(DataSplit.Train).ToList();
+        _problems.Last().Problem.ShouldBe("missing field \"labels\"; the line has \"label\" — did you mean \"labels\"?");
+
+        var tokens = new TaskDescriptor("ner", new Version(1, 0), TaskKind.TokenClassification, ["O"]);
+        Write("train", """{"words": ["a"], "wordlabels": ["O"]}""");
+        new JsonLinesDataset(_folder.Path, tokens, Context()).Read(DataSplit.Train).ToList();
+        _problems.Last().Problem.ShouldBe("missing field \"word_labels\"; the line has \"wordlabels\" — did you mean \"word_labels\"?");
+
+        var regression = new TaskDescriptor("syllables", new Version(1, 0), TaskKind.Regression, []);
+        Write("train", """{"text": "cat", "vlaue": 1}""");
+        new JsonLinesDataset(_folder.Path, regression, Context()).Read(DataSplit.Train).ToList();
+        _problems.Last().Problem.ShouldBe("missing field \"value\"; the line has \"vlaue\" — did you mean \"value\"?");
+    }
+
+    [Theory]
+    [InlineData("text_pair", "text_piar", 1)]
+    [InlineData("label", "lable", 1)]
+    [InlineData("label", "Label", 1)]
+    [InlineData("text", "id", 4)]
+    [InlineData("word_labels", "words", 6)]
+    public void Field_distance_counts_a_swap_of_neighbours_as_one_edit(string a, string b, int distance) =>
+        FieldSuggestion.Distance(a, b).ShouldBe(distance);
+
+    [Fact]
+    public void Only_a_close_name_is_suggested_the_closest_first()
+    {
+        FieldSuggestion.Closest("text", ["id", "body"]).ShouldBeNull();
+        FieldSuggestion.Closest("label", ["lbl", "labl", "lable"]).ShouldBe("labl");
+        FieldSuggestion.Closest("text", ["TEXT"]).ShouldBe("TEXT");
+    }
+
     [Fact]
     public void Too_many_bad_lines_make_the_split_unusable_with_the_first_one_named()
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MtlHost.Abstractions;
 using MtlHost.Core.Encoders;
@@ -24,13 +25,15 @@ public sealed class HotReloadHarness : IDisposable
     /// <summary>Loads the plugins already in <paramref name="plugins"/> and builds the trainer.</summary>
     /// <param name="plugins">The plugins folder.</param>
     /// <param name="options">Hot reload options; fast ones by default.</param>
-    public HotReloadHarness(TemporaryDirectory plugins, HotReloadOptions? options = null)
+    /// <param name="logger">Receives the coordinator's, the trainer's and the data preparation's messages; none by default.</param>
+    public HotReloadHarness(TemporaryDirectory plugins, HotReloadOptions? options = null, ILogger? logger = null)
     {
+        logger ??= NullLogger.Instance;
         Plugins = plugins;
         var headOptions = TinyRuntimes.HeadOptions;
         var training = new TrainingOptions { Steps = 100_000, BatchSize = 8, LogEvery = 0, Seed = 5, MaxLength = 32 };
         manual_seed(training.Seed);
-        var factory = TinyRuntimes.Factory(training);
+        var factory = TinyRuntimes.Factory(training, logger);
         Options = options ?? new HotReloadOptions
         {
             Debounce = TimeSpan.FromMilliseconds(100),
@@ -38,13 +41,13 @@ public sealed class HotReloadHarness : IDisposable
             UnloadTimeout = TimeSpan.FromSeconds(10),
             ProbationSteps = 3,
         };
-        Coordinator = new HotReloadCoordinator(plugins.Path, new TaskPluginLoader(headOptions), factory, Options, NullLogger.Instance,
+        Coordinator = new HotReloadCoordinator(plugins.Path, new TaskPluginLoader(headOptions, logger), factory, Options, logger,
             Path.Combine(Path.GetTempPath(), "mtlhost-tests", "shadow"));
         // Held for the whole run, as train --watch holds the list it starts the trainer with: a replaced or removed initial
         // version must be collected all the same.
         InitialTasks = Coordinator.LoadInitial();
         _encoder = EncoderCatalog.Create("tiny", training.Seed);
-        Trainer = new JointTrainer(_encoder, InitialTasks, new ProportionalTaskSampler(), training, 5e-4, CPU, TinyRuntimes.Tokenizer.PadId, NullLogger.Instance);
+        Trainer = new JointTrainer(_encoder, InitialTasks, new ProportionalTaskSampler(), training, 5e-4, CPU, TinyRuntimes.Tokenizer.PadId, logger);
         Coordinator.Attach(Trainer);
     }
 

@@ -60,7 +60,13 @@ public sealed class HostProcess : IDisposable
     /// <summary>Starts <c>mtlhost</c> with <paramref name="args"/>.</summary>
     /// <param name="args">The arguments.</param>
     /// <returns>The running process.</returns>
-    public static HostProcess Start(params string[] args)
+    public static HostProcess Start(params string[] args) => Start(new Dictionary<string, string?>(), args);
+
+    /// <summary>Starts <c>mtlhost</c> with <paramref name="args"/> and <paramref name="environment"/> added to (or, with a <see langword="null"/> value, removed from) this process's environment.</summary>
+    /// <param name="environment">Environment variables to set or remove.</param>
+    /// <param name="args">The arguments.</param>
+    /// <returns>The running process.</returns>
+    public static HostProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         if (!File.Exists(HostAssembly))
         {
@@ -72,6 +78,17 @@ public sealed class HostProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
         start.ArgumentList.Add(HostAssembly);
         foreach (var arg in args)
         {

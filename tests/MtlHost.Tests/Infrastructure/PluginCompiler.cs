@@ -21,8 +21,17 @@ public static class PluginCompiler
     /// <param name="HeadThrows">Whether the head's forward throws (fails validation).</param>
     /// <param name="NanWhenTraining">Whether the loss is NaN whenever gradients flow (passes validation, fails in training).</param>
     /// <param name="DataDelayMilliseconds">How long the dataset adapter sleeps before yielding data.</param>
+    /// <param name="ConstructorTypeInitializerThrows">
+    /// Whether the task's constructor uses a class whose type initializer throws a <c>CultureNotFoundException</c>, as a
+    /// dependency that needs a culture does without one: the constructor throws a <c>TypeInitializationException</c>.
+    /// </param>
+    /// <param name="DataThrowsWithCause">Whether the dataset adapter throws an exception with an inner exception (its cause).</param>
+    /// <param name="TrainingThrowsWithCause">Whether the head's forward throws an exception with a cause when gradients flow (passes validation, fails in training).</param>
+    /// <param name="TrainingMissesAFile">Whether the head's forward, when gradients flow, throws a <c>FileNotFoundException</c> naming a file in the folder the plugin was loaded from.</param>
+    /// <param name="FileData">Whether the task reads the SDK's JSON-lines files from <c>data/&lt;id&gt;/</c> in its folder instead of generating its data.</param>
     public sealed record Variant(string TaskId, string Version = "1.0.0.0", bool HiddenLayer = false, bool HeadThrows = false,
-        bool NanWhenTraining = false, int DataDelayMilliseconds = 0);
+        bool NanWhenTraining = false, int DataDelayMilliseconds = 0, bool ConstructorTypeInitializerThrows = false,
+        bool DataThrowsWithCause = false, bool TrainingThrowsWithCause = false, bool TrainingMissesAFile = false, bool FileData = false);
 
     /// <summary>Compiles <paramref name="variant"/> into <c>&lt;pluginsDirectory&gt;/&lt;name&gt;/&lt;name&gt;.dll</c>.</summary>
     /// <param name="pluginsDirectory">The plugins folder.</param>
@@ -50,6 +59,10 @@ public static class PluginCompiler
             : "classifier = nn.Linear(hidden, 2);";
         var forward = variant.HeadThrows
             ? $"throw new InvalidOperationException(\"head of {variant.TaskId} {variant.Version} is broken\");"
+            : variant.TrainingMissesAFile
+                ? "if (hiddenStates.requires_grad) throw new System.IO.FileNotFoundException(\"Could not find file '\" + System.IO.Path.Combine(Folder, \"lexicon.txt\") + \"'.\"); return classifier.forward(hiddenStates.select(1, 0));"
+            : variant.TrainingThrowsWithCause
+                ? "if (hiddenStates.requires_grad) throw new InvalidOperationException(\"the head failed\", new ArithmeticException(\"overflow in layer 2\")); return classifier.forward(hiddenStates.select(1, 0));"
             : variant.HiddenLayer
                 ? "return classifier.forward(nn.functional.tanh(hidden_layer.forward(hiddenStates.select(1, 0))));"
                 : "return classifier.forward(hiddenStates.select(1, 0));";
@@ -57,6 +70,15 @@ public static class PluginCompiler
             ? "public override ITaskLoss CreateLoss() => new NanLoss(); private sealed class NanLoss : ITaskLoss { private readonly ITaskLoss _inner = new SingleLabelCrossEntropy(); public Tensor Compute(Tensor o, Tensor t) => o.requires_grad ? _inner.Compute(o, t) * float.NaN : _inner.Compute(o, t); }"
             : "";
         var delay = variant.DataDelayMilliseconds > 0 ? $"System.Threading.Thread.Sleep({variant.DataDelayMilliseconds});" : "";
+        if (variant.DataThrowsWithCause)
+        {
+            delay += "throw new InvalidOperationException(\"the vocabulary could not be read\", new FormatException(\"line 7 is not a number\"));";
+        }
+        var constructor = variant.ConstructorTypeInitializerThrows
+            ? "public ReloadTask() { _ = Settings.Culture; } private static class Settings { public static readonly string Culture = Find(); " +
+              "private static string Find() => throw new System.Globalization.CultureNotFoundException(\"name\", \"xx-YY\", \"xx-YY is an invalid culture identifier.\"); }"
+            : "";
+        var dataset = variant.FileData ? "" : "public override ITaskDataset CreateDataset(TaskContext context) { Folder = context.PluginDirectory; return new Generated(); }";
         var source = $$"""
             using System;
             using System.Collections.Generic;
@@ -75,7 +97,10 @@ public static class PluginCompiler
             {
                 public override string Id => "{{variant.TaskId}}";
                 public override IReadOnlyList<string> Labels => new[] { "short", "long" };
-                public override ITaskDataset CreateDataset(TaskContext context) => new Generated();
+                // The folder the plugin was loaded from, for messages that name a file of it.
+                internal static string Folder = "";
+                {{constructor}}
+                {{dataset}}
                 public override TaskHead CreateHead(HeadOptions options) => new Head(options.HiddenSize);
                 {{loss}}
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MtlHost.Abstractions;
 using MtlHost.Core.Encoders;
@@ -29,6 +30,7 @@ public static class TinyRuntimes
     /// <summary>A factory that prepares tasks for the tiny encoder on the CPU.</summary>
     /// <param name="options">Run options (maximum length, seed).</param>
     /// <returns>The factory.</returns>
-    public static TaskRuntimeFactory Factory(TrainingOptions options) =>
-        new(Tokenizer, HeadOptions, CPU, options, NullLogger.Instance);
+    /// <param name="logger">Receives data problems; none by default.</param>
+    public static TaskRuntimeFactory Factory(TrainingOptions options, ILogger? logger = null) =>
+        new(Tokenizer, HeadOptions, CPU, options, logger ?? NullLogger.Instance);
 }
