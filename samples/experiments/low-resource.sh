@@ -13,8 +13,9 @@
 #
 # Usage: samples/experiments/low-resource.sh [OUT_DIR] [extra train options for every run...]
 #   environment: N (supersense training examples, 400), STEPS (joint steps, 400), SEEDS ("1 2 3"), ENCODER (minilm),
-#                SAMPLER (uniform), OMP_NUM_THREADS (2: one run at a time uses both cores), NO_BUILD
-# About 35 minutes with MiniLM on 2 CPU cores; or one copy per seed at once, each with its own OUT_DIR, OMP_NUM_THREADS=1
+#                SAMPLER (uniform), CONTROL_TASKS ("supersense sensedomains": alone for STEPS steps too; "" for none),
+#                OMP_NUM_THREADS (2: one run at a time uses both cores), NO_BUILD
+# About 60 minutes with MiniLM on 2 CPU cores (35 without the controls); or one copy per seed at once, each with its own OUT_DIR, OMP_NUM_THREADS=1
 # and NO_BUILD=1 (then `aggregate.py` over a folder holding their seed-* folders).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +26,7 @@ steps=${STEPS:-400}
 seeds=${SEEDS:-1 2 3}
 encoder=${ENCODER:-minilm}
 sampler=${SAMPLER:-uniform}
+control_tasks=${CONTROL_TASKS-supersense sensedomains}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 # NO_BUILD=1 when several copies run at once (one seed each, OMP_NUM_THREADS=1): one build first, then none of them builds.
@@ -56,6 +58,12 @@ for seed in $seeds; do
       "$out/seed-$seed/joint/summary.json" "$task")
     echo "seed $seed: $task alone, $task_steps steps" >&2
     mtlhost train "${common[@]}" --plugins "$out/alone/$task" --steps "$task_steps" --seed "$seed" --out "$out/seed-$seed/single/$task" > /dev/null
+  done
+  # The control: a task alone for as many steps as the whole joint run, to tell transfer from the joint run's extra
+  # optimizer steps (the encoder is updated $steps times in the joint run, about $steps/4 times in each baseline above).
+  for task in $control_tasks; do
+    echo "seed $seed: $task alone, $steps steps (control)" >&2
+    mtlhost train "${common[@]}" --plugins "$out/alone/$task" --steps "$steps" --seed "$seed" --out "$out/seed-$seed/single-$steps/$task" > /dev/null
   done
 done
 python3 samples/experiments/aggregate.py "$out" $seeds

@@ -51,19 +51,25 @@ public static class EncoderCatalog
     /// Dropout on the attention probabilities while training; <see langword="null"/> keeps BERT's 0.1.
     /// On the CPU any value above 0 moves libtorch's attention off its fused kernel (see the README's benchmarks).
     /// </param>
+    /// <param name="hiddenDropout">Dropout on the embeddings and hidden states while training; <see langword="null"/> keeps BERT's 0.1.</param>
     /// <returns>The encoder, in training mode.</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static BertEncoder Create(string name, int seed, double? attentionDropout = null)
+    public static BertEncoder Create(string name, int seed, double? attentionDropout = null, double? hiddenDropout = null)
     {
         var encoder = CreateWithDefaults(name, seed);
-        if (attentionDropout is not { } dropout || dropout == encoder.Config.AttentionDropout)
+        var config = encoder.Config with
+        {
+            AttentionDropout = attentionDropout ?? encoder.Config.AttentionDropout,
+            HiddenDropout = hiddenDropout ?? encoder.Config.HiddenDropout,
+        };
+        if (config == encoder.Config)
         {
             return encoder;
         }
-        // The attention modules take their dropout at construction: rebuild with the same weights.
+        // The modules take their dropout at construction: rebuild with the same weights.
         using (encoder)
         {
-            var adjusted = new BertEncoder(encoder.Config with { AttentionDropout = dropout });
+            var adjusted = new BertEncoder(config);
             adjusted.load_state_dict(encoder.state_dict());
             return adjusted;
         }

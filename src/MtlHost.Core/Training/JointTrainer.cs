@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions.Messages;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Sharing;
@@ -35,6 +36,7 @@ public sealed class JointTrainer : IDisposable
     private readonly TaskEvaluator _evaluator;
     private readonly List<Parameter> _sharedParameters;
     private List<Parameter> _parameters = [];
+    private DataParallelism? _dataParallel;
 
     /// <summary>Creates the trainer; the encoder and heads must already be on <paramref name="device"/>.</summary>
     /// <param name="encoder">The shared encoder.</param>
@@ -90,6 +92,35 @@ public sealed class JointTrainer : IDisposable
             BranchOf(task.Id);
         }
         RefreshParameters();
+    }
+
+    /// <summary>
+    /// Makes this trainer one of several processes training together (data parallelism): rank 0's weights are copied
+    /// to every process now, each step trains every process on its own shard of the same tasks' batches, the losses
+    /// are averaged before they are recorded and weighted, and the gradients are averaged before clipping and the
+    /// optimizer step, so every process takes the same step. Call it on every process after a resumed run is restored
+    /// and before the first step; the set of tasks must not change afterwards.
+    /// </summary>
+    /// <param name="group">The processes.</param>
+    /// <param name="bucketBytes">Largest message of the gradient averaging.</param>
+    /// <exception cref="InvalidOperationException">The run's weighting combines gradients itself or learns from the losses.</exception>
+    public void TrainWith(IProcessGroup group, long bucketBytes = GradientBuckets.DefaultBucketBytes)
+    {
+        if (group.Size == 1)
+        {
+            return;
+        }
+        if (!DataParallelism.Supports(_weighting))
+        {
+            throw new InvalidOperationException($"The '{_weighting.Name}' weighting does not train across processes yet: " +
+                                                $"use one of {string.Join(", ", DataParallelism.SupportedWeightings)}, or one process.");
+        }
+        var modules = new List<nn.Module> { _encoder };
+        modules.AddRange(_tasks.Select(t => (nn.Module)t.Head));
+        modules.AddRange(_branches.Values);
+        var buckets = new GradientBuckets(group, _parameters, bucketBytes);
+        buckets.BroadcastParameters(modules.SelectMany(m => m.parameters().Cast<Tensor>().Concat(m.buffers())).ToList());
+        _dataParallel = new DataParallelism(group, buckets);
     }
 
     /// <summary>Steps taken so far.</summary>
@@ -296,33 +327,49 @@ public sealed class JointTrainer : IDisposable
         var lossValues = new List<double>(tasks.Count);
         var representations = new List<Tensor>(tasks.Count);
         var batchSizes = new List<int>(tasks.Count);
+        var stepped = new List<(TaskRuntime Task, Tensor Loss, double Value, Tensor Shared, long Size)>(tasks.Count);
         foreach (var task in tasks)
         {
             try
             {
-                var batch = task.NextTrainBatch(_options.BatchSize, _padId, _device);
+                var batch = _dataParallel is { } parallel
+                    ? task.NextTrainBatch(_options.BatchSize, _padId, _device, parallel.Group.Rank, parallel.Group.Size)
+                    : task.NextTrainBatch(_options.BatchSize, _padId, _device);
                 var encoded = BranchOf(task.Id).Encode(_encoder, batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
                 var outputs = task.Head.forward(encoded.Hidden, batch.AttentionMask);
                 var loss = task.Loss.Compute(outputs, batch.Targets);
-                var value = loss.to_type(ScalarType.Float64).item<double>();
-                task.RecordStep(value, batch.Size);
-                if (double.IsFinite(value))
-                {
-                    trained.Add(task);
-                    losses.Add(loss);
-                    lossValues.Add(value);
-                    representations.Add(encoded.Shared);
-                    batchSizes.Add((int)batch.Size);
-                }
-                else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
-                {
-                    Quarantine(task, $"its loss was {value} for {task.ConsecutiveNonFiniteLosses} steps in a row (last at step {Step}); " +
-                                     "check the head's outputs and the loss for overflow or log(0).");
-                }
+                stepped.Add((task, loss, loss.to_type(ScalarType.Float64).item<double>(), encoded.Shared, batch.Size));
             }
             catch (Exception e) when (IsPluginFault(e))
             {
                 Quarantine(task, $"training step {Step} failed: {ExceptionChain.Describe(e)}");
+            }
+        }
+
+        // Across processes, every one records and weighs the mean loss, so that they agree on which task trained and how much.
+        var values = stepped.Select(s => s.Value).ToArray();
+        var shards = _dataParallel?.Group.Size ?? 1;
+        if (_dataParallel is { } group)
+        {
+            values = group.Group.ReduceScalars(values);
+        }
+        for (var i = 0; i < stepped.Count; i++)
+        {
+            var (task, loss, _, shared, size) = stepped[i];
+            var value = values[i];
+            task.RecordStep(value, size * shards);
+            if (double.IsFinite(value))
+            {
+                trained.Add(task);
+                losses.Add(loss);
+                lossValues.Add(value);
+                representations.Add(shared);
+                batchSizes.Add((int)size);
+            }
+            else if (task.ConsecutiveNonFiniteLosses >= _options.MaxNonFiniteLosses)
+            {
+                Quarantine(task, $"its loss was {value} for {task.ConsecutiveNonFiniteLosses} steps in a row (last at step {Step}); " +
+                                 "check the head's outputs and the loss for overflow or log(0).");
             }
         }
 
@@ -337,6 +384,8 @@ public sealed class JointTrainer : IDisposable
                 var weightingStep = new WeightingStep(trained.Select(t => t.Id).ToList(), losses, _sharedParameters,
                     representations, Step, random, lossValues, perTaskClip);
                 var weights = _weighting.Backward(weightingStep);
+                // Every process clips and steps the same averaged gradient.
+                _dataParallel?.Buckets.AverageGradients();
                 for (var i = 0; i < trained.Count; i++)
                 {
                     trained[i].LossWeight = weights[i];

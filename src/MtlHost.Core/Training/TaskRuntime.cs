@@ -155,14 +155,32 @@ public sealed class TaskRuntime : IDisposable
     /// <param name="padId">Id of [PAD].</param>
     /// <param name="device">Training device.</param>
     /// <returns>The batch.</returns>
-    public TaskBatch NextTrainBatch(int batchSize, int padId, Device device)
+    public TaskBatch NextTrainBatch(int batchSize, int padId, Device device) => NextTrainBatch(batchSize, padId, device, 0, 1);
+
+    /// <summary>
+    /// This process's shard of the next training batch of a data-parallel run: every process draws the same
+    /// <paramref name="batchSize"/> × <paramref name="shards"/> examples and keeps the <paramref name="shard"/>-th slice,
+    /// so the processes together train on what one process would with the whole batch, and the data order (and the
+    /// checkpointed position in it) is the same whatever the number of processes.
+    /// </summary>
+    /// <param name="batchSize">Examples per process.</param>
+    /// <param name="padId">Id of [PAD].</param>
+    /// <param name="device">Where the tensors go.</param>
+    /// <param name="shard">This process's slice, from 0.</param>
+    /// <param name="shards">How many processes share the batch.</param>
+    /// <returns>The batch.</returns>
+    public TaskBatch NextTrainBatch(int batchSize, int padId, Device device, int shard, int shards)
     {
-        var indices = _batches.Next(batchSize);
-        var examples = new EncodedExample[indices.Count];
-        for (var i = 0; i < examples.Length; i++)
-        {
-            examples[i] = Train[indices[i]];
-        }
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
+        var indices = _batches.Next(batchSize * shards);
+        // The last batch of an epoch is shorter: the slices then differ by at most one example. One that would be empty
+        // (fewer examples left than processes) takes the batch's last example, as every process must train every step.
+        var start = shard * indices.Count / shards;
+        var end = (shard + 1) * indices.Count / shards;
+        var examples = end > start
+            ? Enumerable.Range(start, end - start).Select(i => Train[indices[i]]).ToArray()
+            : [Train[indices[^1]]];
         return BatchCollator.Collate(examples, Descriptor.Kind, padId, device);
     }
 

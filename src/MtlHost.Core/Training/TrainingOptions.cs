@@ -62,6 +62,13 @@ public sealed record TrainingOptions
     /// </summary>
     public double? AttentionDropout { get; init; }
 
+    /// <summary>
+    /// Dropout on the encoder's embeddings and hidden states and before each head's output layer while training;
+    /// <see langword="null"/> keeps the encoder's (0.1 as in BERT). 0 with <see cref="AttentionDropout"/> 0 makes a step a
+    /// function of its batch alone, which the check that several processes train as one does (and a user may want).
+    /// </summary>
+    public double? HiddenDropout { get; init; }
+
     /// <summary>Freeze the embeddings and the bottom this many encoder layers (0 trains them all).</summary>
     public int FreezeLayers { get; init; }
 
@@ -147,6 +154,7 @@ public sealed record TrainingOptions
         if (!Training.GradientClipping.Names.Contains(GradientClipping, StringComparer.OrdinalIgnoreCase))
             return $"--clipping '{GradientClipping}' is not known; use one of {string.Join(", ", Training.GradientClipping.Names)}.";
         if (AttentionDropout is < 0 or >= 1) return "--attention-dropout must be at least 0 and below 1.";
+        if (HiddenDropout is < 0 or >= 1) return "--dropout must be at least 0 and below 1.";
         if (FreezeLayers < 0) return "--freeze-layers must be 0 or more.";
         if (EvalEvery < 0) return "--eval-every must be 0 or more.";
         if (EvalBatchSize < 1) return "--eval-batch-size must be at least 1.";

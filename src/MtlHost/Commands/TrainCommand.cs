@@ -56,7 +56,11 @@ public sealed class TrainCommand
         {
             return MtlHostApplication.RunFailed;
         }
-        SummaryTable.Print(output, summary, _command.Has("json"));
+        // Across processes (mpirun) rank 0 speaks for all of them.
+        if (result.Rank == 0)
+        {
+            SummaryTable.Print(output, summary, _command.Has("json"));
+        }
         return MtlHostApplication.Success;
     }
 }

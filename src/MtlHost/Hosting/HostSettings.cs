@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using MtlHost.Cli;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Evaluation;
 using MtlHost.Evaluation;
@@ -70,6 +71,7 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
             SharingOptions = sharing,
             Baselines = baselines,
             HotReload = ReadHotReload(configuration),
+            Distributed = ReadDistributed(configuration),
         };
         settings.CreateStrategies();
         return settings;
@@ -86,6 +88,9 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
 
     /// <summary>Single-task baselines to select the best evaluation by Δm% against (<c>--baselines</c>), or <see langword="null"/>.</summary>
     public Baselines? Baselines { get; init; }
+
+    /// <summary>How the run trains across processes when started by <c>mpirun</c> (section <c>Distributed</c>).</summary>
+    public DistributedOptions Distributed { get; init; } = new();
 
     /// <summary>How the plugins folder is watched with <c>--watch</c> and in <c>serve</c> (section <c>HotReload</c>).</summary>
     public HotReloadOptions HotReload { get; init; } = new();
@@ -149,6 +154,16 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
             DataTimeout = TimeSpan.FromSeconds(Read("DataTimeoutSeconds", defaults.DataTimeout.TotalSeconds)),
             ProbationSteps = (int)Read("ProbationSteps", defaults.ProbationSteps),
         };
+    }
+
+    private static DistributedOptions ReadDistributed(IConfiguration configuration)
+    {
+        var options = Section(configuration, "Distributed", new DistributedOptions());
+        if (options.BucketMegabytes is < 1 or > 1024)
+        {
+            throw new UsageException($"Distributed:BucketMegabytes must be between 1 and 1024, not {options.BucketMegabytes}.");
+        }
+        return options;
     }
 
     private static Baselines ReadBaselines(string path)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Training;
 using MtlHost.Formats;
@@ -25,6 +26,7 @@ internal sealed class JointRun
     private readonly int _padId;
     private readonly bool _showProgress;
     private readonly TrainingRun? _events;
+    private readonly IProcessGroup _group;
     private readonly ILogger _logger;
 
     /// <summary>Creates the run.</summary>
@@ -34,9 +36,15 @@ internal sealed class JointRun
     /// <param name="padId">The tokenizer's padding id.</param>
     /// <param name="showProgress">Whether a live progress bar replaces the periodic step lines.</param>
     /// <param name="events">The training run whose events this run raises, or <see langword="null"/> (single-task baselines).</param>
+    /// <param name="group">
+    /// The processes training together (<c>mpirun</c>); each trains on its shard of every batch, and rank 0 alone writes
+    /// the run folder (checkpoints, summary, TensorBoard) and shows progress.
+    /// </param>
     /// <param name="logger">Logging.</param>
-    public JointRun(HostSettings settings, string outDirectory, torch.Device device, int padId, bool showProgress, TrainingRun? events, ILogger logger)
+    public JointRun(HostSettings settings, string outDirectory, torch.Device device, int padId, bool showProgress, TrainingRun? events,
+        IProcessGroup group, ILogger logger)
     {
+        _group = group;
         _settings = settings;
         _outDirectory = outDirectory;
         _device = device;
@@ -75,8 +83,8 @@ internal sealed class JointRun
         var trainingOptions = _showProgress ? settings.Training with { LogEvery = 0 } : settings.Training;
         using var trainer = new JointTrainer(encoder, runtimes, strategies.Sampler, trainingOptions, encoderLearningRate,
             _device, _padId, _logger, strategies.Weighting, strategies.Sharing, strategies.Groups.BranchOf);
-        using var tensorBoard = new TensorBoardLogger(_outDirectory, trainer, _logger);
-        using var progress = _showProgress ? new ConsoleProgress(Console.Error, trainer, ConsoleProgress.TerminalWidth) : null;
+        using var tensorBoard = _group.IsRoot ? new TensorBoardLogger(_outDirectory, trainer, _logger) : null;
+        using var progress = _showProgress && _group.IsRoot ? new ConsoleProgress(Console.Error, trainer, ConsoleProgress.TerminalWidth) : null;
         _logger.LogInformation("Sampler {Sampler}, weighting {Weighting}, sharing {Sharing} ({Parameters:N0} task-specific encoder parameters in {Branches} branch(es))",
             strategies.Sampler.Name, strategies.Weighting.Name, strategies.Sharing.Name,
             trainer.Branches.Sum(b => b.ParameterCount), trainer.Branches.Count);
@@ -91,6 +99,7 @@ internal sealed class JointRun
             Restore(start, trainer, archive, selection);
             lastCheckpointStep = start.Manifest.Step;
         }
+        JoinProcesses(trainer, resume?.Manifest.Step ?? 0);
 
         // The model as it is now, with the heads of tasks that left the run.
         CheckpointContent Model() => CheckpointContent.Of(trainer, settings.Encoder, settings.Training) with { RemovedHeads = archive.Heads.ToList() };
@@ -98,7 +107,8 @@ internal sealed class JointRun
         var best = Path.Combine(_outDirectory, "best");
         bool AfterEvaluation(int step, IReadOnlyList<TaskScores> scores)
         {
-            if (selection.Observe(step, scores))
+            // Every process evaluates the same model on the whole validation split, so they agree on the best and on stopping.
+            if (selection.Observe(step, scores) && _group.IsRoot)
             {
                 CheckpointWriter.Write(best, Model() with { Step = step, Scores = scores.ToDictionary(s => s.TaskId) });
                 _logger.LogInformation("Step {Step}: best {Measure} so far, {Score:F4}; wrote {Checkpoint}", step, selection.Measure,
@@ -110,6 +120,11 @@ internal sealed class JointRun
         // A resumable checkpoint of the run as it is now, in <out>/checkpoints/step-N; the oldest beyond --keep-checkpoints go.
         string WriteCheckpoint()
         {
+            if (!_group.IsRoot)
+            {
+                lastCheckpointStep = trainer.Step;
+                return store.Root;
+            }
             var state = new CheckpointTrainingState(trainer.Optimizers, recordedSettings, new CheckpointManifest.SelectionEntry(selection.Tracker.Best,
                 selection.Tracker.BestStep, selection.Tracker.EvaluationsSinceBest));
             var folder = store.Write(trainer.Step, directory => CheckpointWriter.Write(directory, Model() with { Training = state }));
@@ -172,7 +187,10 @@ internal sealed class JointRun
         // state is in <out>/checkpoints.
         var checkpoint = Path.Combine(_outDirectory, "checkpoint");
         var latest = report.Tasks.Where(t => t.Validation is not null).ToDictionary(t => t.TaskId, t => t.Validation!);
-        CheckpointWriter.Write(checkpoint, Model() with { Step = report.Steps, Scores = latest });
+        if (_group.IsRoot)
+        {
+            CheckpointWriter.Write(checkpoint, Model() with { Step = report.Steps, Scores = latest });
+        }
         var summary = RunSummary.From(settings.Encoder, settings.Device, report, checkpoint, refused) with
         {
             Sampler = strategies.Sampler.Name,
@@ -181,10 +199,40 @@ internal sealed class JointRun
             Best = selection.Tracker.BestStep < 0 ? null : new RunSummary.BestEvaluation(selection.Tracker.BestStep, selection.Measure, selection.Tracker.Best, best),
             HotReload = hotReload is null ? null : HotReloadSummary.Of(hotReload.Status),
         };
-        Directory.CreateDirectory(_outDirectory);
-        File.WriteAllText(Path.Combine(_outDirectory, "summary.json"), JsonSerializer.Serialize(summary, HostJson.Options));
-        _logger.LogInformation("Wrote checkpoint {Checkpoint}", checkpoint);
+        if (_group.IsRoot)
+        {
+            Directory.CreateDirectory(_outDirectory);
+            File.WriteAllText(Path.Combine(_outDirectory, "summary.json"), JsonSerializer.Serialize(summary, HostJson.Options));
+            _logger.LogInformation("Wrote checkpoint {Checkpoint}", checkpoint);
+        }
         return summary;
+    }
+
+    // With several processes: they must resume from the same step (each reads the run folder, so it must be shared), then
+    // rank 0's weights become everyone's and the trainer averages losses and gradients from now on.
+    private void JoinProcesses(JointTrainer trainer, int resumedStep)
+    {
+        if (_group.Size == 1)
+        {
+            return;
+        }
+        var steps = _group.ReduceScalars([resumedStep, (double)resumedStep * resumedStep]);
+        if (Math.Abs(steps[1] - steps[0] * steps[0]) > 1e-6)
+        {
+            throw new UsageException($"the {_group.Size} processes found different checkpoints to resume from in '{_outDirectory}' (this one: step " +
+                                     $"{resumedStep}); every process reads the run folder, so --out must be on a file system they all share.");
+        }
+        try
+        {
+            trainer.TrainWith(_group, _settings.Distributed.BucketBytes);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        _logger.LogInformation("Training on {Processes} processes (rank {Rank}): each step every process trains its shard of the same tasks' batches " +
+                               "(--batch-size {BatchSize} each, {Total} in all)", _group.Size, _group.Rank, _settings.Training.BatchSize,
+            _settings.Training.BatchSize * _group.Size);
     }
 
     // The encoder the run starts from: pretrained (or random), or the one of the checkpoint it resumes, frozen as asked, on the device.
@@ -192,7 +240,8 @@ internal sealed class JointRun
     {
         _logger.LogInformation("Building encoder {Encoder} on {Device}", _settings.Encoder, _settings.Device);
         torch.manual_seed(_settings.Training.Seed);
-        var encoder = EncoderCatalog.Create(_settings.Encoder, _settings.Training.Seed, _settings.Training.AttentionDropout);
+        var encoder = EncoderCatalog.Create(_settings.Encoder, _settings.Training.Seed, _settings.Training.AttentionDropout,
+            _settings.Training.HiddenDropout);
         try
         {
             if (resume is { } from)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Training;
 using MtlHost.Evaluation;
 using MtlHost.Formats;
@@ -20,11 +21,12 @@ internal static class SingleTaskBaselines
     /// <param name="device">Where they train.</param>
     /// <param name="padId">The tokenizer's padding id.</param>
     /// <param name="showProgress">Whether a live progress bar replaces the periodic step lines.</param>
+    /// <param name="group">The processes training together; rank 0 alone writes files.</param>
     /// <param name="logger">Logging.</param>
     /// <param name="cancellationToken">Stops after the current step of the current task; the tasks not started are left out.</param>
     /// <returns>The summary; <see langword="null"/> when no task could be trained.</returns>
-    public static RunSummary? Train(HostSettings settings, RunTasks tasks, torch.Device device, int padId, bool showProgress, ILogger logger,
-        CancellationToken cancellationToken)
+    public static RunSummary? Train(HostSettings settings, RunTasks tasks, torch.Device device, int padId, bool showProgress, IProcessGroup group,
+        ILogger logger, CancellationToken cancellationToken)
     {
         var runs = new List<RunSummary>();
         var summaries = new List<string>();
@@ -36,7 +38,7 @@ internal static class SingleTaskBaselines
             }
             logger.LogInformation("Single-task baseline: {Task}", runtime.Id);
             var directory = Path.Combine(settings.OutDirectory, Baselines.SingleTaskFolder, runtime.Id);
-            var run = new JointRun(settings, directory, device, padId, showProgress, null, logger)
+            var run = new JointRun(settings, directory, device, padId, showProgress, null, group, logger)
                 .Train([runtime], null, [], tasks.Ended, cancellationToken);
             if (run is not null)
             {
@@ -50,8 +52,11 @@ internal static class SingleTaskBaselines
         }
 
         var baselinesPath = Path.Combine(settings.OutDirectory, Baselines.FileName);
-        Baselines.FromSummaries(summaries).Write(baselinesPath);
-        logger.LogInformation("Wrote single-task baselines {Baselines}", baselinesPath);
+        if (group.IsRoot)
+        {
+            Baselines.FromSummaries(summaries).Write(baselinesPath);
+            logger.LogInformation("Wrote single-task baselines {Baselines}", baselinesPath);
+        }
         var seconds = runs.Sum(r => r.Seconds);
         var summary = new RunSummary(settings.Encoder, settings.Device, runs.Max(r => r.Steps), Math.Round(seconds, 3),
             Math.Round(runs.Sum(r => r.Steps) / Math.Max(seconds, 1e-9), 3), Path.Combine(settings.OutDirectory, Baselines.SingleTaskFolder),
@@ -62,7 +67,10 @@ internal static class SingleTaskBaselines
             Sharing = runs[0].Sharing,
             SingleTask = true,
         };
-        File.WriteAllText(Path.Combine(settings.OutDirectory, "summary.json"), JsonSerializer.Serialize(summary, HostJson.Options));
+        if (group.IsRoot)
+        {
+            File.WriteAllText(Path.Combine(settings.OutDirectory, "summary.json"), JsonSerializer.Serialize(summary, HostJson.Options));
+        }
         return summary;
     }
 }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
 using MtlHost.Cli;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Devices;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Tokenization;
 using MtlHost.Core.Training;
@@ -57,28 +59,59 @@ public sealed class TrainingRun
     /// <exception cref="UsageException">Bad settings or bad input (no usable plugin, a checkpoint that cannot be resumed).</exception>
     public TrainingRunResult Run(CancellationToken cancellationToken)
     {
+        // Started by mpirun: one of several processes training together; otherwise alone, and nothing native is loaded.
+        var group = ProcessGroups.Detect();
+        if (group.Size == 1)
+        {
+            return RunIn(group, _settings, _logger, cancellationToken);
+        }
+        try
+        {
+            if (_options.Watch)
+            {
+                throw new UsageException("hot reload (--watch, serve) does not run across processes yet; start it without mpirun, " +
+                                         "or train across processes without --watch.");
+            }
+            // Without --out the run folder is named after the time each process reads it: rank 0's name is everyone's.
+            var settings = _settings with { OutDirectory = group.BroadcastString(_settings.OutDirectory) };
+            var result = RunIn(group, settings, group.IsRoot ? _logger : new WarningsOnlyLogger(_logger), cancellationToken) with { Rank = group.Rank };
+            group.Dispose();
+            return result;
+        }
+        catch (Exception e)
+        {
+            // A process that fails alone would leave the others waiting in a collective: every process ends now.
+            var code = e is UsageException ? 2 : 1;
+            Console.Error.WriteLine($"mtlhost (rank {group.Rank} of {group.Size}): {(e is UsageException ? e.Message : ExceptionChain.Describe(e))}");
+            group.Abort(code);
+            throw;
+        }
+    }
+
+    private TrainingRunResult RunIn(IProcessGroup group, HostSettings settings, ILogger logger, CancellationToken cancellationToken)
+    {
         torch.Device device;
         try
         {
-            device = DeviceSelector.Resolve(_settings.Device);
+            device = DeviceSelector.Resolve(settings.Device);
         }
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
         }
 
-        var encoderConfig = EncoderCatalog.ConfigOf(_settings.Encoder);
-        var headOptions = new HeadOptions(encoderConfig.HiddenSize, encoderConfig.HiddenDropout);
-        var loader = new TaskPluginLoader(headOptions, _logger);
+        var encoderConfig = EncoderCatalog.ConfigOf(settings.Encoder);
+        var headOptions = new HeadOptions(encoderConfig.HiddenSize, settings.Training.HiddenDropout ?? encoderConfig.HiddenDropout);
+        var loader = new TaskPluginLoader(headOptions, logger);
         // Heads are built while tasks are prepared: the seed makes them the same from run to run.
-        torch.manual_seed(_settings.Training.Seed);
+        torch.manual_seed(settings.Training.Seed);
         var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
-        var factory = new TaskRuntimeFactory(tokenizer, headOptions, device, _settings.Training, _logger);
+        var factory = new TaskRuntimeFactory(tokenizer, headOptions, device, settings.Training, logger);
 
-        using var tasks = RunTasks.Load(_settings, _options.Watch, loader, factory, _logger);
+        using var tasks = RunTasks.Load(settings, _options.Watch, loader, factory, logger);
         var summary = _options.SingleTask
-            ? SingleTaskBaselines.Train(_settings, tasks, device, tokenizer.PadId, _options.ShowProgress, _logger, cancellationToken)
-            : new JointRun(_settings, _settings.OutDirectory, device, tokenizer.PadId, _options.ShowProgress, this, _logger)
+            ? SingleTaskBaselines.Train(settings, tasks, device, tokenizer.PadId, _options.ShowProgress, group, logger, cancellationToken)
+            : new JointRun(settings, settings.OutDirectory, device, tokenizer.PadId, _options.ShowProgress, this, group, logger)
                 .Train(tasks.Runtimes, tasks.HotReload, tasks.Refused, tasks.Ended, cancellationToken);
         return new TrainingRunResult(summary);
     }

@@ -7,6 +7,9 @@ public sealed record TrainingRunResult(RunSummary? Summary)
     /// <summary>Whether the run trained to its end (step budget, early stop or a stop request) and saved its results.</summary>
     public bool Succeeded => Summary is not null;
 
+    /// <summary>This process's rank among the processes that trained together (0 when alone): rank 0 reports the results.</summary>
+    public int Rank { get; init; }
+
     /// <summary>The folder of the model the run ended with, or <see langword="null"/> when it failed.</summary>
     public string? Checkpoint => Summary?.Checkpoint;
 }
