@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The loss-weighting comparison of the README ("What the weightings did"): single-task baselines and
+# The loss-weighting comparison of docs/results.md ("What the weightings did"): single-task baselines and
 # six joint runs on the six sample tasks with MiniLM, same budget and seed, then one Δm% table.
 # About 10 minutes per run on 2 CPU cores. Usage: samples/compare/weightings.sh [OUT_DIR]
 set -euo pipefail

@@ -1,4 +1,4 @@
-// The build task behind the native-library fix-up (see the README's "Native library note"): marks chosen
+// The build task behind the native-library fix-up (see docs/native-library.md): marks chosen
 // version needs of ELF shared libraries weak in build and publish output copies, so that TorchSharp's
 // libLibTorchSharp.so loads on systems whose libstdc++ lacks GLIBCXX_3.4.32 (Debian 12, Ubuntu 22.04).
 //

@@ -49,7 +49,7 @@ public static class EncoderCatalog
     /// <param name="seed">Seed of a random initialisation.</param>
     /// <param name="attentionDropout">
     /// Dropout on the attention probabilities while training; <see langword="null"/> keeps BERT's 0.1.
-    /// On the CPU any value above 0 moves libtorch's attention off its fused kernel (see the README's benchmarks).
+    /// On the CPU any value above 0 moves libtorch's attention off its fused kernel (see docs/benchmarks.md).
     /// </param>
     /// <param name="hiddenDropout">Dropout on the embeddings and hidden states while training; <see langword="null"/> keeps BERT's 0.1.</param>
     /// <returns>The encoder, in training mode.</returns>

@@ -9,7 +9,7 @@ using MtlHost.Core.Weighting;
 namespace MtlHost.Cli;
 
 /// <summary>
-/// The command line of DESIGN.md: verbs, their options, and strict parsing. An unknown verb or
+/// The command line of docs/command-line.md (its place in the host: docs/design.md): verbs, their options, and strict parsing. An unknown verb or
 /// option, a missing value or a value of the wrong type is a <see cref="UsageException"/> (exit 2).
 /// </summary>
 public static class CommandLine
@@ -119,7 +119,7 @@ public static class CommandLine
         Json,
     ];
 
-    /// <summary>Every command, in the order usage lists them: the one definition the parser, usage and the README's block come from.</summary>
+    /// <summary>Every command, in the order usage lists them: the one definition the parser, usage and docs/command-line.md's block come from.</summary>
     public static IReadOnlyList<CommandSpec> Commands { get; } =
     [
         new("train", "trains the plugins folder's tasks jointly on one shared encoder; with --watch, hot-reloads plugins between steps", TrainOptions),
@@ -139,7 +139,7 @@ public static class CommandLine
         new("export", "safetensors + mtlhost-export.json for Python", ExportOptions) { Required = ["checkpoint", "out"] },
     ];
 
-    /// <summary>The usage lines of every command, as <c>mtlhost --help</c> prints them and the README's command-line block shows them.</summary>
+    /// <summary>The usage lines of every command, as <c>mtlhost --help</c> prints them and docs/command-line.md's command-line block shows them.</summary>
     public static string Synopsis { get; } = UsageText.Synopsis(Commands);
 
     /// <summary>The usage text.</summary>

@@ -4,7 +4,7 @@ namespace MtlHost.Cli;
 
 /// <summary>
 /// Writes the usage lines of the command line from its <see cref="CommandSpec"/>s, so that <c>mtlhost --help</c>,
-/// <c>mtlhost VERB --help</c> and the README's command-line block cannot drift from what the parser accepts.
+/// <c>mtlhost VERB --help</c> and the command-line block of docs/command-line.md cannot drift from what the parser accepts.
 /// </summary>
 public static class UsageText
 {
@@ -16,7 +16,7 @@ public static class UsageText
     // Width of the verb column: "predict", the longest one-word verb.
     private const int VerbColumn = 7;
 
-    /// <summary>The usage lines of every command, as the README shows them.</summary>
+    /// <summary>The usage lines of every command, as docs/command-line.md shows them.</summary>
     /// <param name="commands">The commands.</param>
     /// <returns>The lines, '\n'-separated, without a final newline.</returns>
     public static string Synopsis(IEnumerable<CommandSpec> commands)

@@ -6,18 +6,18 @@ using Xunit;
 
 namespace MtlHost.Tests.Cli;
 
-/// <summary>The command line is defined once: usage, each command's help and the README's block come from the option tables.</summary>
+/// <summary>The command line is defined once: usage, each command's help and docs/command-line.md's block come from the option tables.</summary>
 public sealed partial class UsageTests
 {
     [Fact]
-    public void The_README_command_line_block_is_the_generated_synopsis()
+    public void The_documented_command_line_block_is_the_generated_synopsis()
     {
-        var readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
-        var section = readme[readme.IndexOf("## Command line", StringComparison.Ordinal)..];
+        var page = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", "command-line.md"));
+        var section = page[page.IndexOf("# Command line", StringComparison.Ordinal)..];
         var block = CodeBlock().Match(section).Groups["body"].Value.TrimEnd('\n');
 
         block.ShouldBe(CommandLine.Synopsis,
-            "README.md's '## Command line' block must be what 'mtlhost --help' prints between 'usage:' and the blank line; paste that in.");
+            "docs/command-line.md's first code block (under '# Command line') must be what 'mtlhost --help' prints between 'usage:' and the blank line; paste that in.");
     }
 
     [Fact]
