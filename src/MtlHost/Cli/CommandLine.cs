@@ -27,6 +27,7 @@ public static class CommandLine
         new("steps", "Training:Steps", OptionKind.Count, "optimizer steps"),
         new("batch-size", "Training:BatchSize", OptionKind.Count, "examples per mini-batch"),
         new("max-length", "Training:MaxLength", OptionKind.Count, "longest token sequence (truncation)"),
+        new("length-window", "Training:LengthWindow", OptionKind.Count, "group each task's batches by length within windows of N batches of its shuffled order (default 0: off)"),
         new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for random encoders)"),
         new("head-lr", "Training:HeadLearningRate", OptionKind.Number, "peak learning rate of the task heads (default 1e-3)"),
         new("warmup", "Training:WarmupFraction", OptionKind.Number, "fraction of steps of linear warm-up (default 0.1)"),
@@ -109,7 +110,7 @@ public static class CommandLine
         usage:
           mtlhost train   [--config FILE] [--plugins DIR] [--encoder minilm|minilm-random|tiny] [--steps N] [--batch-size N]
                           [--device cpu|cuda] [--out DIR] [--seed N] [--json] [--watch]
-                          [--max-length N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
+                          [--max-length N] [--length-window N] [--lr X] [--head-lr X] [--warmup X] [--eval-every N]
                           [--attention-dropout X] [--freeze-layers N] [--freeze-encoder]
                           [--clip-norm X] [--clipping global|per-task|none]
                           [--sampler uniform|proportional|temperature|annealed|all-tasks] [--temperature T]
