@@ -5,6 +5,7 @@ using MtlHost.Runs;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
 using MtlHost.Core.Checkpoints;
+using MtlHost.Core.Data;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
 using Xunit;
@@ -118,14 +119,20 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
-    public void Resuming_with_another_length_window_restarts_the_epoch_with_a_warning()
+    public void Resuming_with_another_length_window_starts_each_task_s_epoch_over_in_the_new_order()
     {
+        // One task per step, batches of 4: two steps leave the tasks' positions adding up to 8 examples.
         TrainRun.Of(null, Args(_runs.Combine("w"), "--steps", "2")).ExitCode.ShouldBe(0);
+        var before = LatestProgress("w");
+        before.Values.ShouldAllBe(p => p.BatchOrder == LengthWindows.ShuffledOrder);
+        before.Values.Sum(p => p.EpochPosition).ShouldBe(8);
 
-        var resumed = HostRun.Of(["train", .. Args(_runs.Combine("w"), "--steps", "4", "--length-window", "2")]);
+        TrainRun.Of(null, Args(_runs.Combine("w"), "--steps", "4", "--length-window", "2")).ExitCode.ShouldBe(0);
 
-        resumed.ExitCode.ShouldBe(0);
-        resumed.Error.ShouldContain("batch order changed since the checkpoint (shuffled -> length-window 2x4)");
+        // The old positions meant other examples: the two new steps count from the start of the same epoch.
+        var after = LatestProgress("w");
+        after.Values.ShouldAllBe(p => p.BatchOrder == "length-window 2x4" && p.Epoch == 0);
+        after.Values.Sum(p => p.EpochPosition).ShouldBe(8);
     }
 
     [Fact]
@@ -259,6 +266,9 @@ public sealed class ResumeTests : IDisposable
 
     private string[] Args(string outDirectory, params string[] options) =>
         ["--encoder", "tiny", "--plugins", _plugins.Path, "--out", outDirectory, "--batch-size", "4", "--max-length", "32", "--json", .. options];
+
+    private IReadOnlyDictionary<string, TaskProgress> LatestProgress(string run) =>
+        CheckpointStore.FindLatest(_runs.Combine(run), NullLogger.Instance).ShouldNotBeNull().Manifest.Training.ShouldNotBeNull().Tasks;
 
     private List<string> CheckpointFolders(string run) =>
         Directory.GetDirectories(_runs.Combine(run, CheckpointStore.FolderName)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
