@@ -46,6 +46,11 @@ if (which is "encoder")
     var texts = setup.LongTexts(16, 128);
     EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture));
 }
+if (which is "throughput")
+{
+    ThroughputBenchmark.Run(setup, int.Parse(Option("--length-window") ?? "8", CultureInfo.InvariantCulture),
+        int.Parse(Option("--windows") ?? "1", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture));
+}
 if (which is "tokenize" or "all")
 {
     TokenizationThroughput.Run(setup, int.Parse(Option("--batch-size") ?? "16", CultureInfo.InvariantCulture));
