@@ -35,6 +35,15 @@ if (which is "predict")
         Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), encoder, int.Parse(Option("--clients") ?? "4", CultureInfo.InvariantCulture),
         int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root));
 }
+if (which is "peer")
+{
+    // The host's TorchSharp stack against PyTorch (pytorch_peer.py) on the same MiniLM-shaped step; needs no plugins.
+    return PeerBenchmark.Run(Option("--python") ?? "/usr/bin/python3",
+        Path.Combine(BenchmarkSetup.RepositoryRoot(), "tests", "MtlHost.Benchmarks", "pytorch_peer.py"), threads,
+        int.Parse(Option("--steps") ?? "10", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture),
+        int.Parse(Option("--warmup") ?? "3", CultureInfo.InvariantCulture),
+        double.Parse(Option("--attention-dropout") ?? "0.1", CultureInfo.InvariantCulture));
+}
 using var setup = BenchmarkSetup.Load(encoder);
 if (which is "step" or "all")
 {
