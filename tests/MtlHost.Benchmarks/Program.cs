@@ -33,7 +33,7 @@ if (which is "predict")
     var builtHost = new[] { "Release", "Debug" }.Select(c => Path.Combine(root, "src", "MtlHost", "bin", c, "net10.0", "mtlhost.dll")).FirstOrDefault(File.Exists);
     return PredictLatencyBenchmark.Run(Option("--host") ?? builtHost ?? throw new InvalidOperationException("mtlhost.dll not found: build src/MtlHost or pass --host PATH."),
         Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), encoder, int.Parse(Option("--clients") ?? "4", CultureInfo.InvariantCulture),
-        int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root));
+        int.Parse(Option("--passes") ?? "5", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root), threads);
 }
 if (which is "peer")
 {
