@@ -8,8 +8,10 @@ namespace MtlHost.Benchmarks;
 
 /// <summary>
 /// Latency of <c>POST /api/predict</c> of the real <c>mtlhost serve</c> process over loopback: a short run writes its
-/// checkpoint, then one client asks sequentially (the baseline) and then several clients at once, each for a fixed
-/// time. Prints p50/p99 latency and requests/s of both, and their ratios: what batching concurrent requests buys.
+/// checkpoint, then one client asks sequentially (the baseline) and then several clients at once. Both phases send the
+/// same requests — every text the same number of whole passes — so they do the same work and differ only in how many
+/// requests are in flight. Prints p50/p99 latency and requests/s of both, and their ratios: what batching concurrent
+/// requests buys.
 /// </summary>
 public static class PredictLatencyBenchmark
 {
@@ -18,10 +20,11 @@ public static class PredictLatencyBenchmark
     /// <param name="plugins">The plugins folder.</param>
     /// <param name="encoder">Encoder name.</param>
     /// <param name="clients">Concurrent clients of the loaded phase.</param>
-    /// <param name="seconds">Length of each phase.</param>
+    /// <param name="passes">Passes over <paramref name="texts"/> in each phase.</param>
     /// <param name="texts">Texts to ask about, in turn.</param>
+    /// <param name="threads">libtorch threads of the serve process (OMP_NUM_THREADS, which libtorch reads at start).</param>
     /// <returns>0, or 1 when the service did not come up.</returns>
-    public static int Run(string host, string plugins, string encoder, int clients, int seconds, IReadOnlyList<string> texts)
+    public static int Run(string host, string plugins, string encoder, int clients, int passes, IReadOnlyList<string> texts, int threads)
     {
         var outDirectory = Path.Combine(Path.GetTempPath(), $"mtlhost-predict-{Environment.ProcessId}");
         var port = FreePort();
@@ -32,6 +35,7 @@ public static class PredictLatencyBenchmark
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.Environment["OMP_NUM_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var server = Process.Start(start)!;
         server.OutputDataReceived += (_, _) => { };
         server.ErrorDataReceived += (_, _) => { };
@@ -41,16 +45,17 @@ public static class PredictLatencyBenchmark
         try
         {
             Console.WriteLine();
-            Console.WriteLine($"POST /api/predict over loopback, serve --encoder {encoder}, every task of {plugins}, {seconds} s per phase:");
+            Console.WriteLine($"POST /api/predict over loopback, serve --encoder {encoder}, every task of {plugins}, {threads} threads, " +
+                              $"{passes} passes over {texts.Count} texts ({passes * texts.Count} requests) per phase:");
             if (!WaitUntilServing(client, texts[0], TimeSpan.FromMinutes(5)))
             {
                 Console.WriteLine("  the service did not answer predictions within 5 minutes");
                 return 1;
             }
             // Warm-up: the first requests pay for JIT and allocator growth.
-            Phase(client, 1, 3, texts);
-            var alone = Phase(client, 1, seconds, texts);
-            var loaded = Phase(client, clients, seconds, texts);
+            Phase(client, 1, 1, texts.Take(50).ToList());
+            var alone = Phase(client, 1, passes, texts);
+            var loaded = Phase(client, clients, passes, texts);
             Print("1 client (baseline)", alone);
             Print($"{clients} clients", loaded);
             Console.WriteLine($"  ratio {clients} clients / 1: throughput {loaded.PerSecond / alone.PerSecond:F2}x, p50 latency {loaded.P50 / alone.P50:F2}x");
@@ -79,16 +84,19 @@ public static class PredictLatencyBenchmark
     private static void Print(string label, PhaseResult result) =>
         Console.WriteLine($"  {label,-20} {result.Requests,6} requests  {result.PerSecond,8:F1} req/s  p50 {result.P50,7:F1} ms  p99 {result.P99,7:F1} ms  errors {result.Errors}");
 
-    private static PhaseResult Phase(HttpClient client, int clients, int seconds, IReadOnlyList<string> texts)
+    // Every text `passes` times, handed out in order to whichever client is free.
+    private static PhaseResult Phase(HttpClient client, int clients, int passes, IReadOnlyList<string> texts)
     {
         var latencies = new List<double>();
         var errors = 0;
-        var until = Stopwatch.StartNew();
+        var total = passes * texts.Count;
+        var next = -1;
+        var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
             var mine = new List<double>();
             var failed = 0;
-            for (var i = c; until.Elapsed.TotalSeconds < seconds; i += clients)
+            for (var i = Interlocked.Increment(ref next); i < total; i = Interlocked.Increment(ref next))
             {
                 var clock = Stopwatch.StartNew();
                 using var response = await client.PostAsJsonAsync("/api/predict", new { text = texts[i % texts.Count] });
@@ -109,7 +117,7 @@ public static class PredictLatencyBenchmark
             }
         })).ToArray();
         Task.WaitAll(workers);
-        var elapsed = until.Elapsed.TotalSeconds;
+        var elapsed = clock.Elapsed.TotalSeconds;
         latencies.Sort();
         double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
         return new PhaseResult(latencies.Count, latencies.Count / elapsed, Percentile(0.50), Percentile(0.99), errors);

@@ -10,7 +10,12 @@ using MtlHost.Core.Training;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var encoder = Option("--encoder") ?? "tiny";
-Console.WriteLine($"MtlHost benchmarks — {which}, encoder {encoder}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()}");
+// Set, never left to the default: libtorch's default depends on the machine and on OMP_NUM_THREADS, and a figure is only
+// comparable to another taken with the same number of threads.
+var threads = int.Parse(Option("--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+TorchSharp.torch.set_num_threads(threads);
+// peer builds its own MiniLM-shaped encoder, whatever --encoder says.
+Console.WriteLine($"MtlHost benchmarks — {which}{(which is "peer" ? "" : $", encoder {encoder}")}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()} (--threads)");
 
 if (which is "resume")
 {
@@ -29,7 +34,16 @@ if (which is "predict")
     var builtHost = new[] { "Release", "Debug" }.Select(c => Path.Combine(root, "src", "MtlHost", "bin", c, "net10.0", "mtlhost.dll")).FirstOrDefault(File.Exists);
     return PredictLatencyBenchmark.Run(Option("--host") ?? builtHost ?? throw new InvalidOperationException("mtlhost.dll not found: build src/MtlHost or pass --host PATH."),
         Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), encoder, int.Parse(Option("--clients") ?? "4", CultureInfo.InvariantCulture),
-        int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root));
+        int.Parse(Option("--passes") ?? "5", CultureInfo.InvariantCulture), PredictLatencyBenchmark.SampleTexts(root), threads);
+}
+if (which is "peer")
+{
+    // The host's TorchSharp stack against PyTorch (pytorch_peer.py) on the same MiniLM-shaped step; needs no plugins.
+    return PeerBenchmark.Run(Option("--python") ?? "/usr/bin/python3",
+        Path.Combine(BenchmarkSetup.RepositoryRoot(), "tests", "MtlHost.Benchmarks", "pytorch_peer.py"), threads,
+        int.Parse(Option("--steps") ?? "10", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture),
+        int.Parse(Option("--warmup") ?? "3", CultureInfo.InvariantCulture),
+        double.Parse(Option("--attention-dropout") ?? "0.1", CultureInfo.InvariantCulture));
 }
 if (which is "allreduce")
 {
@@ -40,12 +54,18 @@ if (which is "allreduce")
 using var setup = BenchmarkSetup.Load(encoder);
 if (which is "step" or "all")
 {
-    StepBenchmark(int.Parse(Option("--steps") ?? (encoder == "tiny" ? "400" : "40"), CultureInfo.InvariantCulture));
+    StepBenchmark.Run(setup, int.Parse(Option("--steps") ?? (encoder == "tiny" ? "400" : "40"), CultureInfo.InvariantCulture),
+        int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture));
 }
 if (which is "encoder")
 {
     var texts = setup.LongTexts(16, 128);
     EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture));
+}
+if (which is "throughput")
+{
+    ThroughputBenchmark.Run(setup, int.Parse(Option("--length-window") ?? "8", CultureInfo.InvariantCulture),
+        int.Parse(Option("--windows") ?? "1", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture));
 }
 if (which is "tokenize" or "all")
 {
@@ -78,45 +98,7 @@ string? Option(string name)
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }
 
-// (a) Steady-state training step: the host's joint trainer (the two single-label sample tasks, since
-// the bare loop only does single-label classification, loaded from DLLs)
-// vs. the bare loop, same model shape, data, batch size and task proportions. Rounds alternate so
-// that drift in the machine's speed hits both alike.
-void StepBenchmark(int steps)
-{
-    var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 42 };
-    var runtimes = setup.CreateRuntimes(options, "spam", "wordclass");
-    using var hostEncoder = setup.CreateEncoder(42);
-    using var trainer = new JointTrainer(hostEncoder, runtimes, new ProportionalTaskSampler(), options, 5e-4, TorchSharp.torch.CPU,
-        setup.Tokenizer.PadId, NullLogger.Instance);
-    using var bareEncoder = setup.CreateEncoder(42);
-    using var bare = new BareTrainingLoop(bareEncoder, runtimes.Select(r => r.Train).ToArray(),
-        runtimes.Select(r => r.Descriptor.Labels.Count).ToArray(), options.BatchSize, setup.Tokenizer.PadId, 42);
-
-    var warmup = Math.Max(5, steps / 10);
-    Time(trainer.RunStep, warmup);
-    Time(bare.Step, warmup);
-    var hostTimes = new List<double>();
-    var bareTimes = new List<double>();
-    for (var round = 0; round < 3; round++)
-    {
-        hostTimes.Add(Time(trainer.RunStep, steps));
-        bareTimes.Add(Time(bare.Step, steps));
-    }
-    var host = hostTimes.Order().ElementAt(1);
-    var baseline = bareTimes.Order().ElementAt(1);
-    Console.WriteLine();
-    Console.WriteLine($"training step, {setup.EncoderName} encoder, batch {options.BatchSize}, {steps} steps x 3 rounds (median round):");
-    Console.WriteLine($"  host joint trainer : {1000 * host:F2} ms/step  {1 / host:F1} steps/s   rounds {string.Join(" ", hostTimes.Select(t => (1000 * t).ToString("F2")))}");
-    Console.WriteLine($"  bare TorchSharp    : {1000 * baseline:F2} ms/step  {1 / baseline:F1} steps/s   rounds {string.Join(" ", bareTimes.Select(t => (1000 * t).ToString("F2")))}");
-    Console.WriteLine($"  host / bare time per step: {host / baseline:F3}x (target <= 1.05x)");
-    foreach (var runtime in runtimes)
-    {
-        runtime.Dispose();
-    }
-}
-
-// (b) Native memory stays flat: RSS after 100 and after `steps` training steps of the host.
+// Native memory stays flat: RSS after 100 and after `steps` training steps of the host.
 void MemoryBenchmark(int steps)
 {
     var options = new TrainingOptions { Steps = 1_000_000, BatchSize = 16, LogEvery = 0, Seed = 7 };
@@ -144,14 +126,4 @@ void MemoryBenchmark(int steps)
     {
         runtime.Dispose();
     }
-}
-
-static double Time(Action step, int count)
-{
-    var clock = Stopwatch.StartNew();
-    for (var i = 0; i < count; i++)
-    {
-        step();
-    }
-    return clock.Elapsed.TotalSeconds / count;
 }

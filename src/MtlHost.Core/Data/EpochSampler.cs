@@ -2,12 +2,14 @@ namespace MtlHost.Core.Data;
 
 /// <summary>
 /// Hands out mini-batches of example indices: a fresh seeded shuffle each epoch, restarting when
-/// the data runs out, so a small task can be sampled for as many steps as the run lasts.
+/// the data runs out, so a small task can be sampled for as many steps as the run lasts. With
+/// <see cref="LengthWindows"/> each epoch's shuffle is regrouped so that batches hold examples of similar length.
 /// </summary>
 public sealed class EpochSampler
 {
     private readonly int _count;
     private readonly int _seed;
+    private readonly LengthWindows? _grouping;
     private Random _random;
     private int[] _order;
     private int _position;
@@ -15,7 +17,8 @@ public sealed class EpochSampler
     /// <summary>Creates the sampler.</summary>
     /// <param name="count">Number of examples.</param>
     /// <param name="seed">Seed for the shuffles.</param>
-    public EpochSampler(int count, int seed)
+    /// <param name="grouping">Groups each epoch's batches by length; <see langword="null"/> keeps the plain shuffle.</param>
+    public EpochSampler(int count, int seed, LengthWindows? grouping = null)
     {
         if (count <= 0)
         {
@@ -23,9 +26,17 @@ public sealed class EpochSampler
         }
         _count = count;
         _seed = seed;
+        if (grouping is not null && grouping.Lengths.Count != count)
+        {
+            throw new ArgumentException($"The grouping knows {grouping.Lengths.Count} lengths for {count} examples.", nameof(grouping));
+        }
+        _grouping = grouping;
         _random = new Random(seed);
-        _order = Shuffled();
+        _order = Shuffled(0);
     }
+
+    /// <summary>How the batches are ordered, as a checkpoint records it.</summary>
+    public string Description => _grouping?.Description ?? LengthWindows.ShuffledOrder;
 
     /// <summary>Completed passes over the data.</summary>
     public int Epoch { get; private set; }
@@ -44,11 +55,12 @@ public sealed class EpochSampler
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         _random = new Random(_seed);
-        _order = Shuffled();
+        // Earlier epochs' shuffles are drawn only to move the generator on; only this epoch's order is arranged.
         for (var i = 0; i < epoch; i++)
         {
-            _order = Shuffled();
+            NextShuffle();
         }
+        _order = Shuffled(epoch);
         Epoch = epoch;
         _position = Math.Clamp(position, 0, _count);
     }
@@ -61,7 +73,7 @@ public sealed class EpochSampler
         if (_position >= _count)
         {
             Epoch++;
-            _order = Shuffled();
+            _order = Shuffled(Epoch);
             _position = 0;
         }
         var size = Math.Min(batchSize, _count - _position);
@@ -70,7 +82,15 @@ public sealed class EpochSampler
         return segment;
     }
 
-    private int[] Shuffled()
+    // The plain shuffle draws from one generator epoch after epoch, exactly as before grouping existed, so a run
+    // without it keeps its batches; the grouping is a pure function of that shuffle and the epoch.
+    private int[] Shuffled(int epoch)
+    {
+        var order = NextShuffle();
+        return _grouping is null ? order : _grouping.Arrange(order, _seed, epoch);
+    }
+
+    private int[] NextShuffle()
     {
         var order = Enumerable.Range(0, _count).ToArray();
         _random.Shuffle(order);

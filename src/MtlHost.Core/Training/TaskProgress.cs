@@ -13,5 +13,10 @@ namespace MtlHost.Core.Training;
 /// <param name="EpochPosition">Examples of the current pass already trained on.</param>
 /// <param name="TrainExamples">Training examples the task had; a different count means its data changed.</param>
 /// <param name="QuarantineReason">Why the task was quarantined, or <see langword="null"/>.</param>
+/// <param name="BatchOrder">
+/// How the task's batches were ordered (<see cref="TaskRuntime.BatchOrder"/>); <see langword="null"/> in checkpoints
+/// written before length windows existed, which all used the plain shuffle. A different order makes the position mean
+/// other examples.
+/// </param>
 public sealed record TaskProgress(int StepsTrained, long ExamplesSeen, double SmoothedLoss, double LastLoss, double LossWeight,
-    int ConsecutiveNonFiniteLosses, int Epoch, int EpochPosition, int TrainExamples, string? QuarantineReason);
+    int ConsecutiveNonFiniteLosses, int Epoch, int EpochPosition, int TrainExamples, string? QuarantineReason, string? BatchOrder = null);

@@ -23,8 +23,13 @@ public sealed class TaskRuntime : IDisposable
     /// <param name="train">Encoded training examples.</param>
     /// <param name="validation">Encoded validation examples.</param>
     /// <param name="seed">Seed of the task's batch order.</param>
+    /// <param name="lengthWindow">
+    /// Group batches by length within windows of this many batches of the shuffled order (<see cref="LengthWindows"/>);
+    /// 0 keeps the plain shuffle.
+    /// </param>
+    /// <param name="batchSize">Examples per training batch, which the length windows are arranged for.</param>
     public TaskRuntime(IMtlTask task, TaskSource source, TaskHead head, IReadOnlyList<EncodedExample> train,
-        IReadOnlyList<EncodedExample> validation, int seed)
+        IReadOnlyList<EncodedExample> validation, int seed, int lengthWindow = 0, int batchSize = 16)
     {
         _task = task;
         // A host-owned copy: a plugin's label list may be of a type of the plugin (a C# collection expression compiles
@@ -43,7 +48,8 @@ public sealed class TaskRuntime : IDisposable
         _metric = task.CreateMetric();
         Train = train;
         Validation = validation;
-        _batches = new EpochSampler(train.Count, seed);
+        _batches = new EpochSampler(train.Count, seed,
+            lengthWindow > 0 ? new LengthWindows(train.Select(e => e.InputIds.Length).ToArray(), batchSize, lengthWindow) : null);
     }
 
     /// <summary>The plugin's task.</summary>
@@ -110,6 +116,15 @@ public sealed class TaskRuntime : IDisposable
     /// <summary>Indices of the current pass over the training data already trained on.</summary>
     public int EpochPosition => _batches.Position;
 
+    /// <summary>How the task's batches are ordered (a plain shuffle, or length windows), as a checkpoint records it.</summary>
+    public string BatchOrder => _batches.Description;
+
+    /// <summary>
+    /// Indices into <see cref="Train"/> of the examples of the latest batch <c>NextTrainBatch</c> built (this process's shard of it), in batch
+    /// order: what the last step of this task trained on (the step benchmark replays them in its bare loop).
+    /// </summary>
+    public IReadOnlyList<int> LastTrainBatch { get; private set; } = [];
+
     /// <summary>
     /// Puts the task's training state back as a checkpoint recorded it — counters, smoothed loss, batch order
     /// position — so that a resumed run goes on as if it had never stopped.
@@ -148,7 +163,7 @@ public sealed class TaskRuntime : IDisposable
     /// <summary>The task's training state, for a checkpoint.</summary>
     /// <returns>The state now.</returns>
     public TaskProgress Progress() => new(StepsTrained, ExamplesSeen, SmoothedLoss, LastLoss, LossWeight, ConsecutiveNonFiniteLosses,
-        Epoch, EpochPosition, Train.Count, QuarantineReason);
+        Epoch, EpochPosition, Train.Count, QuarantineReason, BatchOrder);
 
     /// <summary>Builds the next training batch on <paramref name="device"/>.</summary>
     /// <param name="batchSize">Examples per batch.</param>
@@ -178,9 +193,8 @@ public sealed class TaskRuntime : IDisposable
         // (fewer examples left than processes) takes the batch's last example, as every process must train every step.
         var start = shard * indices.Count / shards;
         var end = (shard + 1) * indices.Count / shards;
-        var examples = end > start
-            ? Enumerable.Range(start, end - start).Select(i => Train[indices[i]]).ToArray()
-            : [Train[indices[^1]]];
+        LastTrainBatch = end > start ? indices.Slice(start, end - start).ToArray() : [indices[^1]];
+        var examples = LastTrainBatch.Select(i => Train[i]).ToArray();
         return BatchCollator.Collate(examples, Descriptor.Kind, padId, device);
     }
 

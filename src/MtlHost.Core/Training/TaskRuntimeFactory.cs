@@ -71,6 +71,7 @@ public sealed class TaskRuntimeFactory
         head.to(_device);
         _logger.LogInformation("Task {Task} {Version} ({Kind}): {Train} train / {Validation} validation examples",
             descriptor.Id, descriptor.Version, descriptor.Kind, train.Count, validation.Count);
-        return new TaskRuntime(task, source, head, train, validation, _options.Seed ^ StableHash.Of(descriptor.Id));
+        return new TaskRuntime(task, source, head, train, validation, _options.Seed ^ StableHash.Of(descriptor.Id),
+            _options.LengthWindow, _options.BatchSize);
     }
 }

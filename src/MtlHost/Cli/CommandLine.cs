@@ -31,6 +31,7 @@ public static class CommandLine
         new("steps", "Training:Steps", OptionKind.Count, "optimizer steps"),
         new("batch-size", "Training:BatchSize", OptionKind.Count, "examples per mini-batch"),
         new("max-length", "Training:MaxLength", OptionKind.Count, "longest token sequence (truncation)"),
+        new("length-window", "Training:LengthWindow", OptionKind.Count, "group each task's batches by length within windows of N batches of its shuffled order (default 0: off)"),
         new("lr", "Training:EncoderLearningRate", OptionKind.Number, "peak learning rate of the encoder (default 5e-5 for minilm, 5e-4 for random encoders)"),
         new("head-lr", "Training:HeadLearningRate", OptionKind.Number, "peak learning rate of the task heads (default 1e-3)"),
         new("warmup", "Training:WarmupFraction", OptionKind.Number, "fraction of steps of linear warm-up (default 0.1)"),

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
+using MtlHost.Core.Data;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
 
@@ -156,8 +157,23 @@ public static class RunResume
                 }
                 if (progress is not null && entry.State != CheckpointWriter.RemovedState)
                 {
-                    // The batch order position only means something over the same training data.
-                    task.RestoreProgress(progress.TrainExamples == task.Train.Count ? progress : progress with { Epoch = 0, EpochPosition = 0 });
+                    // The batch order position only means something over the same training data, in the same order.
+                    var order = progress.BatchOrder ?? LengthWindows.ShuffledOrder;
+                    if (progress.TrainExamples != task.Train.Count)
+                    {
+                        task.RestoreProgress(progress with { Epoch = 0, EpochPosition = 0 });
+                    }
+                    else if (order != task.BatchOrder)
+                    {
+                        // Same epoch (its shuffle is the same), from its start: no example of it is skipped.
+                        task.RestoreProgress(progress with { EpochPosition = 0 });
+                        logger.LogWarning("Task {Task}: its batch order changed since the checkpoint ({Old} -> {New}); epoch {Epoch} starts over",
+                            entry.Id, order, task.BatchOrder, progress.Epoch);
+                    }
+                    else
+                    {
+                        task.RestoreProgress(progress);
+                    }
                     if (progress.QuarantineReason is not null && sameCode)
                     {
                         task.Quarantine(progress.QuarantineReason);
