@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using MtlHost.Hosting;
 using MtlHost.HotReload;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
@@ -107,6 +109,22 @@ public sealed class BackgroundPreparationTests : IDisposable
         events.IndexOf("Added Slow").ShouldBeLessThan(events.IndexOf("Added Beta"));
         events.IndexOf("Added Slow").ShouldBeLessThan(events.IndexOf("Removed Alpha"));
         run.Trainer.Tasks.Select(t => t.Id).ShouldBe(["slow", "beta"], ignoreOrder: true);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    [InlineData("True", true)]
+    public void HotReload_PrepareInBackground_is_on_unless_set_to_false(string? value, bool expected)
+    {
+        var settings = new Dictionary<string, string?> { ["Plugins:Directory"] = Path.GetTempPath() };
+        if (value is not null)
+        {
+            settings["HotReload:PrepareInBackground"] = value;
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        HostSettings.Read(configuration).HotReload.PrepareInBackground.ShouldBe(expected);
     }
 
     // Alpha trains 6 steps while Beta is copied in (and, in the background, prepared); Beta joins at step 6; 8 more steps.
