@@ -66,8 +66,13 @@ public sealed class TaskPluginLoader
 
     /// <summary>Loads one plugin.</summary>
     /// <param name="candidate">The plugin.</param>
+    /// <param name="checkHeads">
+    /// Whether to run the heads on a dry batch too (<see cref="TaskValidator.ValidateHead"/>). Hot reload loads off the training
+    /// thread and passes <see langword="false"/>: building a head draws from torch's generator, which a step in flight is using;
+    /// it calls <see cref="ValidateHeads"/> at the step boundary instead.
+    /// </param>
     /// <returns>Either the loaded plugin or the refusal.</returns>
-    public (LoadedPlugin? Loaded, RefusedPlugin? Refused) Load(PluginCandidate candidate)
+    public (LoadedPlugin? Loaded, RefusedPlugin? Refused) Load(PluginCandidate candidate, bool checkHeads = true)
     {
         var incompatibility = SdkCompatibility.Check(candidate.AssemblyPath);
         if (incompatibility is not null)
@@ -92,7 +97,7 @@ public sealed class TaskPluginLoader
 
             foreach (var task in tasks)
             {
-                var invalid = TaskValidator.Validate(task, _headOptions);
+                var invalid = checkHeads ? TaskValidator.Validate(task, _headOptions) : TaskValidator.ValidateWithoutHead(task);
                 if (invalid is not null)
                 {
                     loader.Dispose();
@@ -114,6 +119,26 @@ public sealed class TaskPluginLoader
                 LoadContext = loader is null ? null : new WeakReference(loader.LoadContext),
             });
         }
+    }
+
+    /// <summary>
+    /// The head checks <see cref="Load"/> skipped when called with <c>checkHeads: false</c>. Call it where nothing else draws
+    /// from torch's generator (on the training thread, between two steps). A plugin that fails them is refused as
+    /// <see cref="Load"/> would have refused it: it is disposed, and the refusal holds its load context.
+    /// </summary>
+    /// <param name="plugin">A plugin loaded without head checks.</param>
+    /// <returns>The refusal, or <see langword="null"/> when every head passes.</returns>
+    public RefusedPlugin? ValidateHeads(LoadedPlugin plugin)
+    {
+        foreach (var task in plugin.Tasks)
+        {
+            if (TaskValidator.ValidateHead(task, _headOptions) is { } invalid)
+            {
+                plugin.Dispose();
+                return Refuse(plugin.Candidate, invalid) with { LoadContext = plugin.LoadContext };
+            }
+        }
+        return null;
     }
 
     private static (IReadOnlyList<IMtlTask> Tasks, string? Problem) CreateTasks(Assembly assembly)

@@ -19,24 +19,19 @@ public static partial class TaskValidator
     /// <param name="task">The task.</param>
     /// <param name="headOptions">The encoder shape the head must accept.</param>
     /// <returns>The reason to refuse it, or <see langword="null"/>.</returns>
-    public static string? Validate(IMtlTask task, HeadOptions headOptions)
+    public static string? Validate(IMtlTask task, HeadOptions headOptions) => ValidateWithoutHead(task) ?? ValidateHead(task, headOptions);
+
+    /// <summary>
+    /// The dry-batch half of <see cref="Validate"/>: builds a head and runs it, the loss and the metric on a dry batch.
+    /// Building a head and the dry batch draw from torch's process-wide generator, so a caller off the training thread
+    /// must not run this while a training step draws its dropout masks from it.
+    /// </summary>
+    /// <param name="task">A task whose descriptor is valid.</param>
+    /// <param name="headOptions">The encoder shape the head must accept.</param>
+    /// <returns>The reason to refuse it, or <see langword="null"/>.</returns>
+    public static string? ValidateHead(IMtlTask task, HeadOptions headOptions)
     {
-        TaskDescriptor descriptor;
-        try
-        {
-            descriptor = task.Descriptor;
-        }
-        catch (Exception e)
-        {
-            return $"its Descriptor threw {Describe(e)}";
-        }
-
-        var problem = ValidateDescriptor(descriptor);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
+        var descriptor = task.Descriptor;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         TaskHead head;
@@ -110,6 +105,23 @@ public static partial class TaskValidator
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Validate"/> that run no head: the descriptor can be read and is sane. Safe on any thread.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <returns>The reason to refuse it, or <see langword="null"/>.</returns>
+    public static string? ValidateWithoutHead(IMtlTask task)
+    {
+        try
+        {
+            return ValidateDescriptor(task.Descriptor);
+        }
+        catch (Exception e)
+        {
+            return $"its Descriptor threw {Describe(e)}";
+        }
     }
 
     /// <summary>Checks the descriptor alone.</summary>

@@ -34,18 +34,28 @@ public sealed class TaskRuntimeFactory
         _logger = logger;
     }
 
-    /// <summary>Prepares <paramref name="task"/>.</summary>
+    /// <summary>Prepares <paramref name="task"/>: <see cref="ReadData"/>, then <see cref="Build"/>.</summary>
     /// <param name="task">The task.</param>
     /// <param name="source">Where it came from.</param>
     /// <returns>The runtime.</returns>
     /// <exception cref="TaskDataException">The task's data cannot be used.</exception>
-    public TaskRuntime Create(IMtlTask task, TaskSource source)
+    public TaskRuntime Create(IMtlTask task, TaskSource source) => Build(task, source, ReadData(task, source));
+
+    /// <summary>
+    /// Reads the task's train and validation splits through its dataset adapter and tokenizes them. Uses no torch state,
+    /// so it may run on any thread while the trainer steps (hot reload prepares a new version this way).
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <param name="source">Where it came from.</param>
+    /// <returns>The encoded splits.</returns>
+    /// <exception cref="TaskDataException">The task's data cannot be used.</exception>
+    public EncodedTaskData ReadData(IMtlTask task, TaskSource source)
     {
         var descriptor = task.Descriptor;
         var badLines = 0;
         var context = new TaskContext(source.PluginDirectory, _options.Seed, problem =>
         {
-            badLines++;
+            Interlocked.Increment(ref badLines);
             _logger.LogWarning("Task {Task}: skipped bad data line {Problem}", descriptor.Id, source.ForAuthor(problem.ToString()));
         });
         var dataset = task.CreateDataset(context);
@@ -64,14 +74,32 @@ public sealed class TaskRuntimeFactory
         {
             _logger.LogWarning("Task {Task}: {Count} bad data line(s) skipped", descriptor.Id, badLines);
         }
+        return new EncodedTaskData(train, validation);
+    }
 
-        // The head's initialisation depends only on the seed and the task id, not on load order.
-        manual_seed(_options.Seed ^ StableHash.Of(descriptor.Id));
-        var head = task.CreateHead(_headOptions);
+    /// <summary>
+    /// Creates the task's head on the training device and the runtime around it and <paramref name="data"/>. Building the
+    /// head draws its initial weights from torch's process-wide generator, reseeded from the run's seed and the task id
+    /// under <see cref="TorchGenerator.Lock"/>: the head does not depend on load order or timing, and a step in flight on
+    /// another thread keeps its dropout masks (it holds the lock, so this waits for its end).
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <param name="source">Where it came from.</param>
+    /// <param name="data">Its splits, from <see cref="ReadData"/>.</param>
+    /// <returns>The runtime.</returns>
+    public TaskRuntime Build(IMtlTask task, TaskSource source, EncodedTaskData data)
+    {
+        var descriptor = task.Descriptor;
+        var seed = _options.Seed ^ StableHash.Of(descriptor.Id);
+        TaskHead head;
+        lock (TorchGenerator.Lock)
+        {
+            manual_seed(seed);
+            head = task.CreateHead(_headOptions);
+        }
         head.to(_device);
         _logger.LogInformation("Task {Task} {Version} ({Kind}): {Train} train / {Validation} validation examples",
-            descriptor.Id, descriptor.Version, descriptor.Kind, train.Count, validation.Count);
-        return new TaskRuntime(task, source, head, train, validation, _options.Seed ^ StableHash.Of(descriptor.Id),
-            _options.LengthWindow, _options.BatchSize);
+            descriptor.Id, descriptor.Version, descriptor.Kind, data.Train.Count, data.Validation.Count);
+        return new TaskRuntime(task, source, head, data.Train, data.Validation, seed, _options.LengthWindow, _options.BatchSize);
     }
 }

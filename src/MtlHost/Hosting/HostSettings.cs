@@ -153,6 +153,9 @@ public sealed record HostSettings(string PluginsDirectory, string Encoder, strin
             UnloadTimeout = TimeSpan.FromSeconds(Read("UnloadTimeoutSeconds", defaults.UnloadTimeout.TotalSeconds)),
             DataTimeout = TimeSpan.FromSeconds(Read("DataTimeoutSeconds", defaults.DataTimeout.TotalSeconds)),
             ProbationSteps = (int)Read("ProbationSteps", defaults.ProbationSteps),
+            PrepareInBackground = bool.TryParse(configuration["HotReload:PrepareInBackground"], out var background)
+                ? background
+                : defaults.PrepareInBackground,
         };
     }
 

@@ -8,8 +8,9 @@ using MtlHost.Plugins;
 namespace MtlHost.HotReload;
 
 /// <summary>
-/// Hot reload of task plugins in a running training: watches the plugins folder, and at the safe point
-/// between two steps — on the training thread, never in the middle of a step — adds new plugins,
+/// Hot reload of task plugins in a running training: watches the plugins folder, prepares each changed version on a
+/// thread of its own while the trainer steps (shadow copy, load, data; <see cref="HotReloadOptions.PrepareInBackground"/>),
+/// and at the safe point between two steps — on the training thread, never in the middle of a step — adds new plugins,
 /// replaces changed ones (keeping every head tensor that still fits), removes deleted ones (archiving
 /// their heads), quarantines versions that fail to load, validate or train (the last good version keeps
 /// training), and proves every old load context is collected. Every plugin is shadow-copied first.
@@ -31,6 +32,7 @@ public sealed class HotReloadCoordinator : IDisposable
     private readonly UnloadProver _unloads;
     private readonly PluginStatusFile? _statusFile;
     private PluginFolderWatcher? _watcher;
+    private BackgroundPreparer? _preparer;
     private JointTrainer? _trainer;
     private volatile bool _finished;
     private int _statusFileFailures;
@@ -91,6 +93,11 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             Activate(prepared.Plugin);
         }
+        if (_options.PrepareInBackground)
+        {
+            // From now on the preparer takes the watcher's changes; the training thread takes them prepared.
+            _preparer = new BackgroundPreparer(_watcher, PrepareChange, _logger);
+        }
         WriteStatusFile();
         return runtimes;
     }
@@ -99,14 +106,19 @@ public sealed class HotReloadCoordinator : IDisposable
     /// <param name="trainer">The trainer built from <see cref="LoadInitial"/>'s tasks.</param>
     public void Attach(JointTrainer trainer) => _trainer = trainer;
 
-    /// <summary>Waits until the watcher has a change to apply, or <paramref name="timeout"/> passes (for tests and benchmarks).</summary>
+    /// <summary>
+    /// Waits until a change is ready to apply — prepared, with <see cref="HotReloadOptions.PrepareInBackground"/>; reported by
+    /// the watcher otherwise — or <paramref name="timeout"/> passes (for tests and benchmarks).
+    /// </summary>
     /// <param name="timeout">The longest wait.</param>
     /// <returns>Whether a change is waiting.</returns>
-    public bool WaitForChanges(TimeSpan timeout) => _watcher?.WaitForChanges(timeout) ?? false;
+    public bool WaitForChanges(TimeSpan timeout) => _preparer?.WaitForReady(timeout) ?? _watcher?.WaitForChanges(timeout) ?? false;
 
     /// <summary>
     /// The safe point: call on the training thread between two steps. Ends or reverts probations, then
-    /// applies every settled change of the plugins folder.
+    /// applies every settled change of the plugins folder, in the order they were seen. With
+    /// <see cref="HotReloadOptions.PrepareInBackground"/>, only changes already prepared are applied: one still being
+    /// prepared waits for a later boundary (so do the changes seen after it), and this never waits for a preparation.
     /// </summary>
     /// <returns>How many plugin changes were applied.</returns>
     /// <exception cref="InvalidOperationException">No trainer is attached.</exception>
@@ -118,18 +130,19 @@ public sealed class HotReloadCoordinator : IDisposable
         {
             return 0;
         }
-        var names = _watcher.TakeChanges().Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var name in names)
+        var applied = 0;
+        foreach (var change in TakeChanges())
         {
             // Planned just before it is applied: an earlier change of this batch may have changed the run.
-            Apply(trainer, PluginChangePlanner.Plan(_directory, name, _active.ContainsKey(name)));
+            Apply(trainer, change);
+            applied++;
         }
-        if (names.Count > 0)
+        if (applied > 0)
         {
             // Each event already wrote the file; this write also has the plugins' standings set after their events.
             WriteStatusFile();
         }
-        return names.Count;
+        return applied;
     }
 
     /// <summary>
@@ -192,6 +205,12 @@ public sealed class HotReloadCoordinator : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // Changes prepared but never applied were never part of the run: they go without events.
+        foreach (var change in _preparer?.Stop() ?? [])
+        {
+            change.Preparation?.Discard(_shadow);
+        }
+        _preparer?.Dispose();
         _watcher?.Dispose();
         foreach (var probation in _probations)
         {
@@ -216,11 +235,26 @@ public sealed class HotReloadCoordinator : IDisposable
     public RunPluginStatus Snapshot() => new(DateTime.UtcNow, _finished, Environment.ProcessId, _trainer?.Step ?? 0, _directory,
         Status.LiveContexts, Status.FailedUnloads, Status.LateUnloads, Status.Plugins, Status.Events);
 
-    // Applies one planned change at the safe point.
-    private void Apply(JointTrainer trainer, PlannedPluginChange change)
+    // The changes to apply now: prepared by the preparer, or (without it) prepared here one by one, each just before it is applied.
+    private IEnumerable<PreparedChange> TakeChanges()
+    {
+        if (_preparer is not null)
+        {
+            return _preparer.TakeReady();
+        }
+        return _watcher!.TakeChanges().Select(c => c.Name).Distinct(StringComparer.Ordinal).Select(name => PrepareChange(name, CancellationToken.None));
+    }
+
+    // Off the training thread (or on it, without the preparer): the plugin's files as they are now, prepared. Changes nothing of the run.
+    private PreparedChange PrepareChange(string name, CancellationToken cancellation) =>
+        new(name, PluginChangePlanner.Find(_directory, name) is { } candidate ? PrepareFiles(candidate, cancellation) : null);
+
+    // Applies one prepared change at the safe point.
+    private void Apply(JointTrainer trainer, PreparedChange prepared)
     {
         var step = trainer.Step;
-        var name = change.Name;
+        var name = prepared.Name;
+        var change = PluginChangePlanner.Plan(name, prepared.Preparation?.Candidate, _active.ContainsKey(name));
 
         // A plugin on probation settles first: its newest version is accepted as it stands.
         var probation = _probations.FirstOrDefault(p => p.Current.Name == name);
@@ -244,18 +278,18 @@ public sealed class HotReloadCoordinator : IDisposable
         }
 
         _active.TryGetValue(name, out var previous);
-        var prepared = Prepare(change.Candidate!, step, previous);
-        if (prepared is null)
+        var version = Complete(prepared.Preparation!, step, previous);
+        if (version is null)
         {
             return;
         }
         if (previous is null)
         {
-            Add(trainer, prepared, step);
+            Add(trainer, version, step);
         }
         else
         {
-            Replace(trainer, previous, prepared, step);
+            Replace(trainer, previous, version, step);
         }
     }
 
@@ -398,8 +432,14 @@ public sealed class HotReloadCoordinator : IDisposable
         Retire(probation.Current, failed, step);
     }
 
-    // Loads a shadow copy, validates it and prepares its tasks; on failure quarantines the version and returns null.
-    private PreparedPlugin? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null)
+    // Loads a shadow copy, validates it and prepares its tasks, all on the calling thread; on failure quarantines the version and returns null.
+    private PreparedPlugin? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null) =>
+        Complete(PrepareFiles(candidate, CancellationToken.None), step, previous);
+
+    // The half of preparing a version that may run while a step is in flight: shadow copy, load (descriptors checked), each
+    // task's data read and tokenized. It draws nothing from torch's generator (the step holds it for its whole length, and a
+    // draw here would shift its dropout masks) and changes nothing of the run: every decision is left to Complete.
+    private PluginPreparation PrepareFiles(PluginCandidate candidate, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         PluginCandidate copy;
@@ -410,14 +450,69 @@ public sealed class HotReloadCoordinator : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Quarantine(candidate.Name, previous, null, step, clock, $"its files could not be copied ({e.Message}); it will be retried when it changes again.");
-            return null;
+            return new PluginPreparation
+            {
+                Candidate = candidate,
+                CopyProblem = $"its files could not be copied ({e.Message}); it will be retried when it changes again.",
+                Milliseconds = clock.Elapsed.TotalMilliseconds,
+            };
         }
 
-        var (plugin, refused) = _loader.Load(copy);
+        var (plugin, refused) = _loader.Load(copy, checkHeads: false);
         if (plugin is null)
         {
-            Quarantine(candidate.Name, previous, null, step, clock, refused!.Reason);
+            return new PluginPreparation { Candidate = candidate, Copy = copy, Refused = refused, Milliseconds = clock.Elapsed.TotalMilliseconds };
+        }
+        var source = new TaskSource(plugin.Name, copy.Directory, Path.GetFileName(copy.AssemblyPath), plugin.Sha256)
+        {
+            OriginalDirectory = candidate.Directory,
+        };
+        var tasks = new List<TaskDataResult>();
+        try
+        {
+            foreach (var task in plugin.Tasks)
+            {
+                var result = ReadData(task, source, cancellation);
+                tasks.Add(result);
+                if (result.Problem is not null)
+                {
+                    // As before: the tasks after the first that fails are not prepared.
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is ending; this version never joined it.
+            plugin.Dispose();
+            _shadow.Release(copy);
+            throw;
+        }
+        return new PluginPreparation
+        {
+            Candidate = candidate, Copy = copy, Plugin = plugin, Source = source, Tasks = tasks, Milliseconds = clock.Elapsed.TotalMilliseconds,
+        };
+    }
+
+    // The half of preparing a version that runs on the training thread at a step boundary, in the order of the checks it
+    // always had: heads on a dry batch (they draw from torch's generator), task ids unique in the run, each task's data,
+    // then its head built. On failure quarantines the version and returns null.
+    private PreparedPlugin? Complete(PluginPreparation preparation, int step, ActivePlugin? previous)
+    {
+        var clock = Stopwatch.StartNew();
+        double Elapsed() => preparation.Milliseconds + clock.Elapsed.TotalMilliseconds;
+        var candidate = preparation.Candidate;
+        if (preparation.CopyProblem is { } copyProblem)
+        {
+            Quarantine(candidate.Name, previous, null, step, Elapsed(), copyProblem);
+            return null;
+        }
+        var copy = preparation.Copy!;
+        var plugin = preparation.Plugin;
+        var refused = plugin is null ? preparation.Refused : _loader.ValidateHeads(plugin);
+        if (refused is not null)
+        {
+            Quarantine(candidate.Name, previous, null, step, Elapsed(), refused.Reason);
             if (refused.LoadContext is { } refusedContext)
             {
                 _unloads.Prove(candidate.Name, "(refused)", refusedContext, copy, step);
@@ -428,8 +523,8 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             return null;
         }
-        var active = new ActivePlugin(plugin, copy);
-        Status.TrackContext(active.Name, plugin.LoadContext);
+        var active = new ActivePlugin(plugin!, copy);
+        Status.TrackContext(active.Name, active.Plugin.LoadContext);
 
         var owners = _active.Values.Where(p => p.Name != candidate.Name).SelectMany(p => p.TaskIds.Select(id => (id, p.Name)))
             .ToDictionary(x => x.id, x => x.Name, StringComparer.Ordinal);
@@ -437,19 +532,15 @@ public sealed class HotReloadCoordinator : IDisposable
         if (clash is not null)
         {
             Retire(active, [], step);
-            Quarantine(candidate.Name, previous, active.Version, step, clock,
+            Quarantine(candidate.Name, previous, active.Version, step, Elapsed(),
                 $"task id '{clash}' is already provided by plugin '{owners[clash]}'; task ids must be unique across plugins.");
             return null;
         }
 
-        var source = new TaskSource(active.Name, copy.Directory, Path.GetFileName(copy.AssemblyPath), active.Sha256)
-        {
-            OriginalDirectory = candidate.Directory,
-        };
         var runtimes = new List<TaskRuntime>();
-        foreach (var task in plugin.Tasks)
+        foreach (var task in preparation.Tasks)
         {
-            var (runtime, problem) = CreateRuntime(task, source);
+            var (runtime, problem) = task.Problem is null ? Build(task, preparation.Source!) : (null, task.Problem);
             if (runtime is null)
             {
                 foreach (var created in runtimes)
@@ -457,35 +548,48 @@ public sealed class HotReloadCoordinator : IDisposable
                     created.Dispose();
                 }
                 Retire(active, [], step);
-                Quarantine(candidate.Name, previous, active.Version, step, clock, problem!);
+                Quarantine(candidate.Name, previous, active.Version, step, Elapsed(), problem!);
                 return null;
             }
             runtimes.Add(runtime);
         }
-        return new PreparedPlugin(active, runtimes, clock.Elapsed.TotalMilliseconds);
+        return new PreparedPlugin(active, runtimes, Elapsed());
     }
 
     // A dataset adapter runs the plugin's own code on the plugin's data: it may throw or hang, so it runs with a timeout.
-    private (TaskRuntime? Runtime, string? Problem) CreateRuntime(IMtlTask task, TaskSource source)
+    private TaskDataResult ReadData(IMtlTask task, TaskSource source, CancellationToken cancellation)
     {
         var id = task.Descriptor.Id;
         // A thread of its own: a hung adapter must not hold a pool thread the watcher or other work needs.
-        var work = Task.Factory.StartNew(() => _factory.Create(task, source), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var work = Task.Factory.StartNew(() => _factory.ReadData(task, source), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
-            if (!work.Wait(_options.DataTimeout))
+            if (!work.Wait(_options.DataTimeout, cancellation))
             {
-                return (null, ForTask(id, $"its dataset adapter did not finish within {_options.DataTimeout.TotalSeconds:0.#} s; " +
-                                          "its thread cannot be stopped, so this version stays in memory until the host exits."));
+                return new TaskDataResult(task, null, ForTask(id, $"its dataset adapter did not finish within {_options.DataTimeout.TotalSeconds:0.#} s; " +
+                                                                 "its thread cannot be stopped, so this version stays in memory until the host exits."));
             }
-            return (work.Result, null);
+            return new TaskDataResult(task, work.Result, null);
         }
         catch (AggregateException e) when (e.InnerException is not null)
         {
             var inner = e.InnerException;
-            return (null, ForTask(id, inner is TaskDataException
+            return new TaskDataResult(task, null, ForTask(id, inner is TaskDataException
                 ? ExceptionChain.MessageWithCauses(inner)
                 : $"its dataset adapter or head threw {ExceptionChain.Describe(inner)}"));
+        }
+    }
+
+    // The head is the plugin's code too; it runs here, on the training thread, because building it draws from torch's generator.
+    private (TaskRuntime? Runtime, string? Problem) Build(TaskDataResult task, TaskSource source)
+    {
+        try
+        {
+            return (_factory.Build(task.Task, source, task.Data!), null);
+        }
+        catch (Exception e)
+        {
+            return (null, ForTask(task.Task.Descriptor.Id, $"its dataset adapter or head threw {ExceptionChain.Describe(e)}"));
         }
     }
 
@@ -497,19 +601,19 @@ public sealed class HotReloadCoordinator : IDisposable
         return message.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? prefix + message[prefix.Length..] : $"{prefix}: {message}";
     }
 
-    private void Quarantine(string name, ActivePlugin? previous, string? version, int step, Stopwatch clock, string reason)
+    private void Quarantine(string name, ActivePlugin? previous, string? version, int step, double milliseconds, string reason)
     {
         reason = _shadowPaths.ToOriginal(reason);
         if (previous is not null)
         {
             var message = $"version {version ?? "(new)"} was quarantined: {reason} The last good version {previous.Version} keeps training.";
             Status.Set(new PluginStatus(name, PluginRunState.TrainingLastGood, previous.Version, previous.Sha256, previous.TaskIds, reason));
-            Report(PluginEventKind.Quarantined, step, name, null, previous.Version, version, clock.Elapsed.TotalMilliseconds, message, null, null, LogLevel.Error);
+            Report(PluginEventKind.Quarantined, step, name, null, previous.Version, version, milliseconds, message, null, null, LogLevel.Error);
         }
         else
         {
             Status.Set(new PluginStatus(name, PluginRunState.Quarantined, version, null, [], reason));
-            Report(PluginEventKind.Quarantined, step, name, null, null, version, clock.Elapsed.TotalMilliseconds,
+            Report(PluginEventKind.Quarantined, step, name, null, null, version, milliseconds,
                 $"quarantined: {reason} Fix the plugin and copy it again; the other tasks keep training.", null, null, LogLevel.Error);
         }
     }

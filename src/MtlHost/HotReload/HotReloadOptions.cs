@@ -28,6 +28,14 @@ public sealed record HotReloadOptions
     public int ProbationSteps { get; init; } = 3;
 
     /// <summary>
+    /// Whether a changed plugin is prepared (shadow copy, load, descriptor checks, data read and tokenized) on a thread of
+    /// its own as soon as its change settles, while the step in flight runs; the training thread then only completes it (head
+    /// checks, heads) and swaps it in at the next step boundary. <see langword="false"/>: the training thread prepares it at
+    /// the boundary, after the step in flight (as before; kept for comparison).
+    /// </summary>
+    public bool PrepareInBackground { get; init; } = true;
+
+    /// <summary>
     /// Where the run writes its plugin status (<see cref="RunPluginStatus"/>) on every plugin event and at its end, so that
     /// <c>mtlhost plugins list --run DIR</c> can show it from another process; <see langword="null"/>: nowhere.
     /// <c>train --watch</c> uses <c>plugins-status.json</c> in its run folder.

@@ -13,9 +13,15 @@ internal static class PluginChangePlanner
     /// <param name="name">The plugin whose files changed.</param>
     /// <param name="inRun">Whether a version of it is in the run.</param>
     /// <returns>The plan.</returns>
-    public static PlannedPluginChange Plan(string directory, string name, bool inRun)
+    public static PlannedPluginChange Plan(string directory, string name, bool inRun) => Plan(name, Find(directory, name), inRun);
+
+    /// <summary>Plans the change of one plugin whose files were already looked up (<see cref="Find"/>).</summary>
+    /// <param name="name">The plugin whose files changed.</param>
+    /// <param name="candidate">Its files, or <see langword="null"/> when they are gone.</param>
+    /// <param name="inRun">Whether a version of it is in the run.</param>
+    /// <returns>The plan.</returns>
+    public static PlannedPluginChange Plan(string name, PluginCandidate? candidate, bool inRun)
     {
-        var candidate = Find(directory, name);
         if (candidate is null)
         {
             return new PlannedPluginChange(inRun ? PlannedChangeKind.Remove : PlannedChangeKind.Forget, name, null);
@@ -23,8 +29,14 @@ internal static class PluginChangePlanner
         return new PlannedPluginChange(inRun ? PlannedChangeKind.Replace : PlannedChangeKind.Add, name, candidate);
     }
 
-    // A folder whose DLL is gone (deleted, or half-way through a copy) counts as no plugin; so does a folder that vanished.
-    private static PluginCandidate? Find(string directory, string name)
+    /// <summary>
+    /// The plugin's files as they are now. A folder whose DLL is gone (deleted, or half-way through a copy) counts as no
+    /// plugin; so does a folder that vanished.
+    /// </summary>
+    /// <param name="directory">The plugins folder.</param>
+    /// <param name="name">The plugin.</param>
+    /// <returns>Its files, or <see langword="null"/>.</returns>
+    public static PluginCandidate? Find(string directory, string name)
     {
         try
         {
