@@ -11,6 +11,7 @@ namespace MtlHost.Tests.Distributed;
 /// halves of the batch one process trains on whole, so with dropout off and the gradient clipped after averaging they
 /// must end with the same weights.
 /// </summary>
+[Collection(MpiRunCollection.Name)]
 public sealed class DataParallelTrainingTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(6);
