@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
-using MtlHost.Commands;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Data;
 using MtlHost.Core.Encoders;
@@ -194,7 +194,7 @@ public static class CheckpointEvaluator
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                return Failure(context, entry, $"evaluation failed: {e.GetType().Name}: {e.Message}");
+                return Failure(context, entry, $"evaluation failed: {ExceptionChain.Describe(e)}");
             }
         }
         context.Logger.LogInformation("{Split} {Task}: {Examples} examples, loss {Loss:F4} {Primary} {Score:F4} (trivial baseline {Baseline:F4})",

@@ -1,10 +1,9 @@
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Data;
 using MtlHost.Core.Tokenization;
-
-using MtlHost.Runs;
 
 namespace MtlHost.Eval;
 
@@ -45,11 +44,11 @@ internal sealed record TaskData(IReadOnlyList<EncodedExample> Train, IReadOnlyLi
         }
         catch (Exception e) when (e is TaskDataException or IOException or UnauthorizedAccessException)
         {
-            return Missing(TaskEvaluationOutcome.Unavailable, $"its training split, which the trivial baseline and the loss are fitted to, cannot be read: {e.Message}");
+            return Missing(TaskEvaluationOutcome.Unavailable, $"its training split, which the trivial baseline and the loss are fitted to, cannot be read: {ExceptionChain.MessageWithCauses(e)}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Missing(TaskEvaluationOutcome.Failed, $"its dataset adapter threw {e.GetType().Name}: {e.Message}");
+            return Missing(TaskEvaluationOutcome.Failed, $"its dataset adapter threw {ExceptionChain.Describe(e)}");
         }
         if (train.Count == 0)
         {
@@ -64,11 +63,11 @@ internal sealed record TaskData(IReadOnlyList<EncodedExample> Train, IReadOnlyLi
         catch (Exception e) when (e is TaskDataException or IOException or UnauthorizedAccessException)
         {
             // A task may ship no test split (or a broken one): that task has nothing to report, the others do.
-            return Missing(TaskEvaluationOutcome.NoData, $"no {splitName} data: {e.Message}");
+            return Missing(TaskEvaluationOutcome.NoData, $"no {splitName} data: {ExceptionChain.MessageWithCauses(e)}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Missing(TaskEvaluationOutcome.Failed, $"its dataset adapter threw {e.GetType().Name} reading the {splitName} split: {e.Message}");
+            return Missing(TaskEvaluationOutcome.Failed, $"its dataset adapter threw, reading the {splitName} split, {ExceptionChain.Describe(e)}");
         }
         return examples.Count == 0
             ? Missing(TaskEvaluationOutcome.NoData, $"no {splitName} data: the {splitName} split has no examples")

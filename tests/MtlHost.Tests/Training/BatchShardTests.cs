@@ -1,4 +1,3 @@
-using MtlHost.Abstractions;
 using MtlHost.Core.Data;
 using MtlHost.Core.Training;
 using MtlHost.Tests.Infrastructure;
@@ -16,34 +15,36 @@ public sealed class BatchShardTests : IDisposable
     public void Dispose() => _plugin.Dispose();
 
     [Fact]
-    public void Two_shards_of_batch_2_are_the_batch_of_4_and_an_epoch_tail_leaves_no_shard_empty()
+    public void Three_shards_of_batch_7_are_the_batch_of_21_and_an_epoch_tail_leaves_no_shard_empty()
     {
-        var options = new TrainingOptions { BatchSize = 2, Seed = 11 };
-        var factory = TinyRuntimes.Factory(options);
-        using var whole = factory.Create(new Animals(), Source());
-        using var first = factory.Create(new Animals(), Source());
-        using var second = factory.Create(new Animals(), Source());
+        var options = new TrainingOptions { BatchSize = 7, Seed = 11 };
+        using var whole = MoodsTask.Prepare(_plugin, options);
+        var shards = Enumerable.Range(0, 3).Select(_ => MoodsTask.Prepare(_plugin, options)).ToList();
         var pad = TinyRuntimes.Tokenizer.PadId;
 
-        // 5 examples: batches of 4, then the epoch's last example, then 4 again.
-        for (var step = 0; step < 3; step++)
+        try
         {
-            var all = Rows(whole.NextTrainBatch(4, pad, CPU));
-            var a = Rows(first.NextTrainBatch(2, pad, CPU, 0, 2));
-            var b = Rows(second.NextTrainBatch(2, pad, CPU, 1, 2));
+            // 64 examples: three batches of 21, then the epoch's last example, then 21 again.
+            for (var step = 0; step < 5; step++)
+            {
+                var all = Rows(whole.NextTrainBatch(21, pad, CPU));
+                var parts = shards.Select((runtime, shard) => Rows(runtime.NextTrainBatch(7, pad, CPU, shard, 3))).ToList();
 
-            a.ShouldNotBeEmpty();
-            b.ShouldNotBeEmpty();
-            if (all.Count == 4)
-            {
-                a.Concat(b).ShouldBe(all, $"step {step}");
+                parts.ShouldAllBe(part => part.Count > 0);
+                if (all.Count == 21)
+                {
+                    parts.SelectMany(p => p).ShouldBe(all, $"step {step}");
+                }
+                else
+                {
+                    // One example left for three processes: the ones whose slice is empty train that same example.
+                    parts.ShouldAllBe(part => part.SequenceEqual(all), $"step {step}");
+                }
             }
-            else
-            {
-                // One example left for two processes: the one whose slice is empty trains the same example.
-                a.ShouldBe(all);
-                b.ShouldBe(all);
-            }
+        }
+        finally
+        {
+            shards.ForEach(s => s.Dispose());
         }
     }
 
@@ -58,23 +59,5 @@ public sealed class BatchShardTests : IDisposable
                 .Select(r => string.Join(' ', ids.Skip(r * width).Take(width).Where(id => id != TinyRuntimes.Tokenizer.PadId)))
                 .ToList();
         }
-    }
-
-    private TaskSource Source()
-    {
-        Directory.CreateDirectory(_plugin.Combine("data", "animals"));
-        string[] lines = ["""{"text": "the cat sleeps", "label": "cat"}""", """{"text": "a dog barks", "label": "dog"}""",
-                          """{"text": "my cat purrs", "label": "cat"}""", """{"text": "the dog runs", "label": "dog"}""",
-                          """{"text": "an old cat", "label": "cat"}"""];
-        File.WriteAllLines(_plugin.Combine("data", "animals", "train.jsonl"), lines);
-        File.WriteAllLines(_plugin.Combine("data", "animals", "validation.jsonl"), lines);
-        return new TaskSource("Animals", _plugin.Path, "Animals.dll", new string('0', 64));
-    }
-
-    private sealed class Animals : SequenceClassificationTask
-    {
-        public override string Id => "animals";
-        public override IReadOnlyList<string> Labels => ["cat", "dog"];
-        protected override string DataDirectory => Path.Combine("data", "animals");
     }
 }
