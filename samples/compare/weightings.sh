@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The loss-weighting comparison of docs/results.md ("What the weightings did"): single-task baselines and
-# six joint runs on the six sample tasks with MiniLM, same budget and seed, then one Δm% table.
-# About 10 minutes per run on 2 CPU cores. Usage: samples/compare/weightings.sh [OUT_DIR]
+# nine joint runs (every weighting) on the six sample tasks with MiniLM, same budget and seed, then one Δm% table.
+# About 10 minutes per run on 2 CPU cores (the gradient-based ones longer). Usage: samples/compare/weightings.sh [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/compare}
@@ -12,7 +12,7 @@ mtlhost() { dotnet src/MtlHost/bin/Release/net10.0/mtlhost.dll "$@"; }
 common=(--encoder minilm --steps 200 --max-length 64 --seed 42 --sampler all-tasks)
 mtlhost train "${common[@]}" --single-task --out "$out/single-task" > /dev/null
 runs=()
-for weighting in ew uw dwa famo pcgrad mgda; do
+for weighting in ${WEIGHTINGS:-ew uw dwa rlw famo gradnorm pcgrad mgda cagrad}; do
   mtlhost train "${common[@]}" --weighting "$weighting" --out "$out/$weighting" > /dev/null
   runs+=("$out/$weighting")
 done
