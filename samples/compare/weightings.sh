@@ -10,10 +10,11 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 dotnet build src/MtlHost -c Release -v q
 mtlhost() { dotnet src/MtlHost/bin/Release/net10.0/mtlhost.dll "$@"; }
 common=(--encoder minilm --steps 200 --max-length 64 --seed 42 --sampler all-tasks)
-mtlhost train "${common[@]}" --single-task --out "$out/single-task" > /dev/null
+# A run whose summary.json exists is kept, so an interrupted comparison goes on where it stopped.
+[ -f "$out/single-task/baselines.json" ] || mtlhost train "${common[@]}" --single-task --out "$out/single-task" > /dev/null
 runs=()
 for weighting in ${WEIGHTINGS:-ew uw dwa rlw famo gradnorm pcgrad mgda cagrad}; do
-  mtlhost train "${common[@]}" --weighting "$weighting" --out "$out/$weighting" > /dev/null
+  [ -f "$out/$weighting/summary.json" ] || mtlhost train "${common[@]}" --weighting "$weighting" --out "$out/$weighting" > /dev/null
   runs+=("$out/$weighting")
 done
 mtlhost compare --baselines "$out/single-task" "${runs[@]}"
