@@ -7,7 +7,7 @@ namespace MtlHost.Core.Training;
 public sealed record TrainingOptions
 {
     /// <summary>Optimizer steps; each step trains one sampled task on one mini-batch.</summary>
-    public int Steps { get; init; } = 300;
+    public int Steps { get; init; } = 600;
 
     /// <summary>Examples per mini-batch.</summary>
     public int BatchSize { get; init; } = 16;
