@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using MtlHost.Abstractions;
 using MtlHost.Core.Data;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Kinds;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MtlHost.Formats;
-using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Inference;

@@ -1,6 +1,5 @@
 using MtlHost.Abstractions;
 using MtlHost.Abstractions.Kinds;
-using MtlHost.Core.Data;
 using MtlHost.Core.Inference;
 using MtlHost.Core.Kinds;
 using MtlHost.Tests.Infrastructure;

@@ -2,7 +2,6 @@ using MtlHost.Abstractions;
 using MtlHost.Core.Training;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
-using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
