@@ -77,9 +77,8 @@ public sealed class MultiLabelClassificationHandler : TaskKindHandler
 
     /// <inheritdoc />
     public override string? DescribeHead(IReadOnlyList<string> tensorNames) =>
-        tensorNames.SequenceEqual(["classifier.bias", "classifier.weight"])
-            ? HiddenStates + "logits = h[:, 0] @ classifier.weight.T + classifier.bias  [B, L]; predicted labels: sigmoid(logits) >= 0.5."
-            : null;
+        SdkHead(tensorNames, ClassifierTensors,
+            "logits = h[:, 0] @ classifier.weight.T + classifier.bias  [B, L]; predicted labels: sigmoid(logits) >= 0.5.");
 
     /// <inheritdoc />
     protected override long[] CountLabels(IReadOnlyList<EncodedExample> train, int labelCount)

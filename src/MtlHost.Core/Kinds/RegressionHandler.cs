@@ -48,9 +48,8 @@ public sealed class RegressionHandler : TaskKindHandler
 
     /// <inheritdoc />
     public override string? DescribeHead(IReadOnlyList<string> tensorNames) =>
-        tensorNames.SequenceEqual(["regressor.bias", "regressor.weight"])
-            ? HiddenStates + "value = (h[:, 0] @ regressor.weight.T + regressor.bias)[:, 0]  ([CLS] state, not the pooler)."
-            : null;
+        SdkHead(tensorNames, ["regressor.bias", "regressor.weight"],
+            "value = (h[:, 0] @ regressor.weight.T + regressor.bias)[:, 0]  ([CLS] state, not the pooler).");
 
     /// <inheritdoc />
     protected override long[] CountLabels(IReadOnlyList<EncodedExample> train, int labelCount) => [];

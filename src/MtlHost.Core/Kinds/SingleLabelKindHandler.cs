@@ -36,9 +36,8 @@ public abstract class SingleLabelKindHandler : TaskKindHandler
 
     /// <inheritdoc />
     public override string? DescribeHead(IReadOnlyList<string> tensorNames) =>
-        tensorNames.SequenceEqual(["classifier.bias", "classifier.weight"])
-            ? HiddenStates + "logits = h[:, 0] @ classifier.weight.T + classifier.bias  [B, L] ([CLS] state, not the pooler); label = labels[argmax(softmax(logits))]."
-            : null;
+        SdkHead(tensorNames, ClassifierTensors,
+            "logits = h[:, 0] @ classifier.weight.T + classifier.bias  [B, L] ([CLS] state, not the pooler); label = labels[argmax(softmax(logits))].");
 
     /// <inheritdoc />
     protected override long[] CountLabels(IReadOnlyList<EncodedExample> train, int labelCount)

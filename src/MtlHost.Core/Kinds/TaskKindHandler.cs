@@ -19,8 +19,11 @@ namespace MtlHost.Core.Kinds;
 /// </remarks>
 public abstract class TaskKindHandler
 {
-    /// <summary>What every description of an SDK head starts with: where its input comes from.</summary>
-    protected const string HiddenStates =
+    /// <summary>The tensors of the SDK's classification heads (<c>ClassificationHead</c>), in ordinal order.</summary>
+    protected static readonly string[] ClassifierTensors = ["classifier.bias", "classifier.weight"];
+
+    // What every description of an SDK head starts with: where its input comes from.
+    private const string HiddenStates =
         "h = BertModel(input_ids, attention_mask, token_type_ids).last_hidden_state [B, T, H]; dropout is off at inference. ";
 
     private static readonly TaskKindHandler[] Handlers =
@@ -115,6 +118,14 @@ public abstract class TaskKindHandler
     /// <returns>The forward pass in Python terms, or <see langword="null"/> when the head is a plugin's own design.</returns>
     /// <remarks>A checkpoint records a head's tensors but not its type, so the SDK's head is known by its tensors.</remarks>
     public abstract string? DescribeHead(IReadOnlyList<string> tensorNames);
+
+    /// <summary>The description of the SDK's head of a kind, when a head's tensors are that head's.</summary>
+    /// <param name="tensorNames">The head's tensor names, in ordinal order.</param>
+    /// <param name="sdkTensors">The SDK head's tensor names, in ordinal order.</param>
+    /// <param name="forward">How the SDK head computes its outputs from <c>h</c>.</param>
+    /// <returns>The description, or <see langword="null"/> when the tensors differ.</returns>
+    protected static string? SdkHead(IReadOnlyList<string> tensorNames, IReadOnlyList<string> sdkTensors, string forward) =>
+        tensorNames.SequenceEqual(sdkTensors) ? HiddenStates + forward : null;
 
     /// <summary>How often each label occurs in <paramref name="train"/>.</summary>
     /// <param name="train">The encoded training split.</param>

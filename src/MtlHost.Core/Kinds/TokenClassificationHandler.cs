@@ -81,9 +81,8 @@ public sealed class TokenClassificationHandler : TaskKindHandler
 
     /// <inheritdoc />
     public override string? DescribeHead(IReadOnlyList<string> tensorNames) =>
-        tensorNames.SequenceEqual(["classifier.bias", "classifier.weight"])
-            ? HiddenStates + "logits = h @ classifier.weight.T + classifier.bias  [B, T, L]; a word's label = labels[argmax(softmax(logits))] at its first sub-token."
-            : null;
+        SdkHead(tensorNames, ClassifierTensors,
+            "logits = h @ classifier.weight.T + classifier.bias  [B, T, L]; a word's label = labels[argmax(softmax(logits))] at its first sub-token.");
 
     /// <inheritdoc />
     protected override long[] CountLabels(IReadOnlyList<EncodedExample> train, int labelCount)
