@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MtlHost.Abstractions;
+using MtlHost.Abstractions.Kinds;
 using MtlHost.Abstractions.Messages;
 using static TorchSharp.torch;
 
@@ -155,21 +156,7 @@ public static partial class TaskValidator
         {
             return $"task '{descriptor.Id}' lists label '{duplicate.Key}' twice.";
         }
-        var minimum = descriptor.Kind switch
-        {
-            TaskKind.SequenceClassification or TaskKind.PairClassification => 2,
-            TaskKind.MultiLabelClassification or TaskKind.TokenClassification => 1,
-            _ => 0,
-        };
-        if (labels.Count < minimum)
-        {
-            return $"task '{descriptor.Id}' is {descriptor.Kind} and needs at least {minimum} labels, but has {labels.Count}.";
-        }
-        if (descriptor.Kind == TaskKind.Regression && labels.Count != 0)
-        {
-            return $"task '{descriptor.Id}' is a regression task and must not list labels.";
-        }
-        return null;
+        return TaskKindContract.For(descriptor.Kind).LabelProblem(descriptor, labels);
     }
 
     /// <summary>The output shape a head of <paramref name="descriptor"/> must produce.</summary>
@@ -177,20 +164,11 @@ public static partial class TaskValidator
     /// <param name="batch">Batch size.</param>
     /// <param name="length">Sequence length.</param>
     /// <returns>The shape.</returns>
-    public static long[] ExpectedOutputShape(TaskDescriptor descriptor, long batch, long length) => descriptor.Kind switch
-    {
-        TaskKind.TokenClassification => [batch, length, descriptor.OutputSize],
-        TaskKind.Regression => [batch],
-        _ => [batch, descriptor.OutputSize],
-    };
+    public static long[] ExpectedOutputShape(TaskDescriptor descriptor, long batch, long length) =>
+        TaskKindContract.For(descriptor.Kind).OutputShape(batch, length, descriptor.OutputSize);
 
-    private static Tensor DryTargets(TaskDescriptor descriptor, int batch, int length) => descriptor.Kind switch
-    {
-        TaskKind.TokenClassification => zeros(batch, length, ScalarType.Int64),
-        TaskKind.MultiLabelClassification => zeros(batch, descriptor.OutputSize),
-        TaskKind.Regression => zeros(batch),
-        _ => zeros(batch, ScalarType.Int64),
-    };
+    private static Tensor DryTargets(TaskDescriptor descriptor, int batch, int length) =>
+        TaskKindContract.For(descriptor.Kind).DryTargets(batch, length, descriptor.OutputSize);
 
     private static string Describe(Exception e) => ExceptionChain.Describe(e);
 

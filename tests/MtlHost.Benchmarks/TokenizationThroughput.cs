@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using MtlHost.Abstractions;
 using MtlHost.Core.Data;
+using MtlHost.Core.Kinds;
 using MtlHost.Core.Training;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
+using MtlHost.Abstractions.Kinds;
 
 namespace MtlHost.Abstractions;
 
@@ -21,7 +21,7 @@ public sealed class JsonLinesDataset : ITaskDataset
     private readonly TaskDescriptor _descriptor;
     private readonly TaskContext _context;
     private readonly HashSet<string> _labels;
-    private readonly IReadOnlyList<string> _fields;
+    private readonly TaskKindContract _contract;
 
     /// <summary>Creates the adapter.</summary>
     /// <param name="directory">Folder holding the split files.</param>
@@ -33,7 +33,7 @@ public sealed class JsonLinesDataset : ITaskDataset
         _descriptor = descriptor;
         _context = context;
         _labels = new HashSet<string>(descriptor.Labels, StringComparer.Ordinal);
-        _fields = FieldsOf(descriptor.Kind);
+        _contract = TaskKindContract.For(descriptor.Kind);
     }
 
     /// <summary>Most bad lines tolerated in one split before it is refused; default 10.</summary>
@@ -88,41 +88,8 @@ public sealed class JsonLinesDataset : ITaskDataset
         }
     }
 
-    private static IReadOnlyList<string> FieldsOf(TaskKind kind) => kind switch
-    {
-        TaskKind.SequenceClassification => ["text", "label"],
-        TaskKind.PairClassification => ["text", "text_pair", "label"],
-        TaskKind.MultiLabelClassification => ["text", "labels"],
-        TaskKind.TokenClassification => ["words", "word_labels"],
-        _ => ["text", "value"],
-    };
-
     private string RequiredFields() =>
-        string.Join(", ", _fields.SkipLast(1).Select(Quote)) + " and " + Quote(_fields[^1]);
-
-    // What the line has instead: its fields the task does not read, and the one that is probably the missing field misspelt.
-    private string MissingField(JsonElement root, string name)
-    {
-        var others = root.EnumerateObject().Select(p => p.Name).Where(n => !_fields.Contains(n, StringComparer.Ordinal))
-            .Distinct(StringComparer.Ordinal).ToList();
-        if (others.Count == 0)
-        {
-            return $"missing field {Quote(name)}";
-        }
-        const int Shown = 5;
-        var has = string.Join(", ", others.Take(Shown).Select(Quote)) + (others.Count > Shown ? $" and {others.Count - Shown} more" : "");
-        var meant = FieldSuggestion.Closest(name, others);
-        if (meant is null)
-        {
-            return $"missing field {Quote(name)}; the line has {has}";
-        }
-        // With one other field the question is plain; with several, say which one it is about.
-        return others.Count == 1
-            ? $"missing field {Quote(name)}; the line has {has} — did you mean {Quote(name)}?"
-            : $"missing field {Quote(name)}; the line has {has} — did you mean {Quote(name)} for {Quote(meant)}?";
-    }
-
-    private static string Quote(string field) => $"\"{field}\"";
+        string.Join(", ", _contract.JsonFields.SkipLast(1).Select(JsonLineFields.Quote)) + " and " + JsonLineFields.Quote(_contract.JsonFields[^1]);
 
     private TaskExample? Parse(string line, string source, out string? problem)
     {
@@ -147,183 +114,7 @@ public sealed class JsonLinesDataset : ITaskDataset
                 return null;
             }
 
-            switch (_descriptor.Kind)
-            {
-                case TaskKind.SequenceClassification:
-                {
-                    if (!TryText(root, "text", out var text, out problem) || !TryLabel(root, "label", out var label, out problem))
-                    {
-                        return null;
-                    }
-                    return TaskExample.ForText(text, label, source);
-                }
-                case TaskKind.PairClassification:
-                {
-                    if (!TryText(root, "text", out var first, out problem) || !TryText(root, "text_pair", out var second, out problem) ||
-                        !TryLabel(root, "label", out var label, out problem))
-                    {
-                        return null;
-                    }
-                    return TaskExample.ForPair(first, second, label, source);
-                }
-                case TaskKind.MultiLabelClassification:
-                {
-                    if (!TryText(root, "text", out var text, out problem) || !TryStrings(root, "labels", allowEmpty: true, out var labels, out problem))
-                    {
-                        return null;
-                    }
-                    var unknown = labels.FirstOrDefault(l => !_labels.Contains(l));
-                    if (unknown is not null)
-                    {
-                        problem = UnknownLabel("labels", unknown);
-                        return null;
-                    }
-                    return TaskExample.ForLabelSet(text, labels, source);
-                }
-                case TaskKind.TokenClassification:
-                {
-                    if (!TryStrings(root, "words", allowEmpty: false, out var words, out problem) ||
-                        !TryWordLabels(root, out var wordLabels, out problem))
-                    {
-                        return null;
-                    }
-                    if (words.Count != wordLabels.Count)
-                    {
-                        problem = $"{words.Count} words but {wordLabels.Count} word_labels; give exactly one label per word";
-                        return null;
-                    }
-                    var unknown = wordLabels.FirstOrDefault(l => l is not null && !_labels.Contains(l));
-                    if (unknown is not null)
-                    {
-                        problem = UnknownLabel("word_labels", unknown);
-                        return null;
-                    }
-                    if (wordLabels.All(l => l is null))
-                    {
-                        problem = "every entry of \"word_labels\" is null; label at least one word";
-                        return null;
-                    }
-                    return TaskExample.ForWords(words, wordLabels, source);
-                }
-                default:
-                {
-                    if (!TryText(root, "text", out var text, out problem))
-                    {
-                        return null;
-                    }
-                    if (!root.TryGetProperty("value", out var value))
-                    {
-                        problem = MissingField(root, "value");
-                        return null;
-                    }
-                    double number;
-                    if (value.ValueKind == JsonValueKind.Number)
-                    {
-                        number = value.GetDouble();
-                    }
-                    else if (value.ValueKind != JsonValueKind.String ||
-                             !double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number))
-                    {
-                        problem = $"field \"value\" is not a number ({value.GetRawText()})";
-                        return null;
-                    }
-                    if (!double.IsFinite(number))
-                    {
-                        problem = "field \"value\" is not finite";
-                        return null;
-                    }
-                    return TaskExample.ForValue(text, number, source);
-                }
-            }
+            return _contract.Read(new JsonLineFields(root, _contract.JsonFields, _labels, _descriptor), source, out problem);
         }
     }
-
-    private bool TryText(JsonElement root, string name, out string text, out string? problem)
-    {
-        text = "";
-        problem = null;
-        if (!root.TryGetProperty(name, out var element))
-        {
-            problem = MissingField(root, name);
-            return false;
-        }
-        if (element.ValueKind != JsonValueKind.String)
-        {
-            problem = $"field \"{name}\" must be a string";
-            return false;
-        }
-        text = element.GetString()!;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            problem = $"field \"{name}\" is empty";
-            return false;
-        }
-        return true;
-    }
-
-    private bool TryLabel(JsonElement root, string name, out string label, out string? problem)
-    {
-        if (!TryText(root, name, out label, out problem))
-        {
-            return false;
-        }
-        if (!_labels.Contains(label))
-        {
-            problem = UnknownLabel(name, label);
-            return false;
-        }
-        return true;
-    }
-
-    private bool TryStrings(JsonElement root, string name, bool allowEmpty, out IReadOnlyList<string> values, out string? problem)
-    {
-        values = [];
-        problem = null;
-        if (!root.TryGetProperty(name, out var element))
-        {
-            problem = MissingField(root, name);
-            return false;
-        }
-        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
-        {
-            problem = $"field \"{name}\" must be an array of strings";
-            return false;
-        }
-        var list = element.EnumerateArray().Select(e => e.GetString()!).ToList();
-        if (!allowEmpty && list.Count == 0)
-        {
-            problem = $"field \"{name}\" is empty";
-            return false;
-        }
-        values = list;
-        return true;
-    }
-
-    // A null entry marks a word without a label, which the loss and the metric skip.
-    private bool TryWordLabels(JsonElement root, out IReadOnlyList<string?> values, out string? problem)
-    {
-        values = [];
-        problem = null;
-        if (!root.TryGetProperty("word_labels", out var element))
-        {
-            problem = MissingField(root, "word_labels");
-            return false;
-        }
-        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)))
-        {
-            problem = "field \"word_labels\" must be an array of strings (or null for a word without a label)";
-            return false;
-        }
-        var list = element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? null : e.GetString()).ToList();
-        if (list.Count == 0)
-        {
-            problem = "field \"word_labels\" is empty";
-            return false;
-        }
-        values = list;
-        return true;
-    }
-
-    private string UnknownLabel(string field, string label) =>
-        $"unknown label \"{label}\" in \"{field}\"; the task's labels are {string.Join(", ", _descriptor.Labels)}";
 }

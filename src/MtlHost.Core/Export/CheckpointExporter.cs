@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MtlHost.Abstractions;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
+using MtlHost.Core.Kinds;
 
 namespace MtlHost.Core.Export;
 
@@ -65,6 +66,9 @@ public static class CheckpointExporter
         var tasks = new JsonArray();
         foreach (var task in manifest.Tasks)
         {
+            var kind = TaskKindHandler.Named(task.Kind)
+                ?? throw new CheckpointException($"Checkpoint '{source}': task '{task.Id}' has kind '{task.Kind}', which this host does not know " +
+                                                 $"({string.Join(", ", Enum.GetNames<TaskKind>())}).");
             var tensors = CheckpointReader.ReadWeights(CheckpointReader.RequireFile(source, task.HeadFile, $"head weights of task '{task.Id}'"));
             var file = $"heads/{task.Id}.safetensors";
             SafeTensorsFile.Write(Path.Combine(target, file), tensors, new Dictionary<string, string>(meta) { ["mtlhost.task"] = task.Id });
@@ -79,16 +83,12 @@ public static class CheckpointExporter
                 ["labels"] = new JsonArray(task.Labels.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
                 ["plugin"] = task.Plugin,
                 ["plugin_sha256"] = task.PluginSha256,
-                ["input"] = task.Kind == nameof(TaskKind.PairClassification)
-                    ? "[CLS] text [SEP] pair [SEP], token_type_ids 0 up to the first [SEP] and 1 after it"
-                    : task.Kind == nameof(TaskKind.TokenClassification)
-                        ? "[CLS] words [SEP]: each whitespace-separated word tokenized on its own, token_type_ids 0"
-                        : "[CLS] text [SEP], token_type_ids 0",
+                ["input"] = kind.ExportInput,
                 ["head"] = new JsonObject
                 {
                     ["file"] = file,
                     ["tensors"] = Shapes(tensors),
-                    ["forward"] = DescribeHead(task, tensors),
+                    ["forward"] = DescribeHead(task, kind, tensors),
                 },
             });
         }
@@ -170,27 +170,9 @@ public static class CheckpointExporter
         return shapes;
     }
 
-    // Only the SDK's own heads can be described; a plugin's own head is known by its tensors alone.
-    private static string DescribeHead(CheckpointManifest.TaskEntry task, IReadOnlyList<StoredTensor> tensors)
-    {
-        var names = tensors.Select(t => t.Name).Order(StringComparer.Ordinal).ToArray();
-        const string Hidden = "h = BertModel(input_ids, attention_mask, token_type_ids).last_hidden_state [B, T, H]; dropout is off at inference. ";
-        if (task.Kind == nameof(TaskKind.Regression) && names.SequenceEqual(["regressor.bias", "regressor.weight"]))
-        {
-            return Hidden + "value = (h[:, 0] @ regressor.weight.T + regressor.bias)[:, 0]  ([CLS] state, not the pooler).";
-        }
-        if (task.Kind != nameof(TaskKind.Regression) && names.SequenceEqual(["classifier.bias", "classifier.weight"]))
-        {
-            return task.Kind switch
-            {
-                nameof(TaskKind.TokenClassification) =>
-                    Hidden + "logits = h @ classifier.weight.T + classifier.bias  [B, T, L]; a word's label = labels[argmax(softmax(logits))] at its first sub-token.",
-                nameof(TaskKind.MultiLabelClassification) =>
-                    Hidden + "logits = h[:, 0] @ classifier.weight.T + classifier.bias  [B, L]; predicted labels: sigmoid(logits) >= 0.5.",
-                _ => Hidden + "logits = h[:, 0] @ classifier.weight.T + classifier.bias  [B, L] ([CLS] state, not the pooler); label = labels[argmax(softmax(logits))].",
-            };
-        }
-        return $"A head of plugin '{task.Plugin}''s own design: its tensors are listed here; rebuild its forward from the plugin's source " +
-               $"(it maps h = last_hidden_state [B, T, H] and the attention mask to the {task.Kind} outputs).";
-    }
+    // Only the SDK's own heads can be described (their kind knows them); a plugin's own head is known by its tensors alone.
+    private static string DescribeHead(CheckpointManifest.TaskEntry task, TaskKindHandler kind, IReadOnlyList<StoredTensor> tensors) =>
+        kind.DescribeHead(tensors.Select(t => t.Name).Order(StringComparer.Ordinal).ToArray())
+        ?? $"A head of plugin '{task.Plugin}''s own design: its tensors are listed here; rebuild its forward from the plugin's source " +
+           $"(it maps h = last_hidden_state [B, T, H] and the attention mask to the {task.Kind} outputs).";
 }

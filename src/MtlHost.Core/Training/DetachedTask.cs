@@ -3,8 +3,8 @@ using TorchSharp.Modules;
 namespace MtlHost.Core.Training;
 
 /// <summary>
-/// A task taken out of a <see cref="JointTrainer"/> together with its head's optimizer, untouched: it
-/// can be snapshotted, put back with <see cref="JointTrainer.AttachTask"/>, or disposed (which frees
+/// A task taken out of a run's <see cref="TaskRoster"/> together with its head's optimizer, untouched: it
+/// can be snapshotted, put back with <see cref="TaskRoster.Attach"/>, or disposed (which frees
 /// its head and optimizer state, the last thing the host holds of its plugin).
 /// </summary>
 public sealed class DetachedTask : IDisposable

@@ -21,7 +21,7 @@ namespace MtlHost.Core.Training;
 public sealed class JointTrainer : IDisposable
 {
     private readonly BertEncoder _encoder;
-    private readonly List<TaskRuntime> _tasks;
+    private readonly TaskRoster _roster;
     private readonly ITaskSampler _sampler;
     private readonly ILossWeighting _weighting;
     private readonly ISharingStrategy _sharing;
@@ -85,10 +85,9 @@ public sealed class JointTrainer : IDisposable
         // Only what every task's loss goes through (never the pooler, nor the layers top-layer sharing copies):
         // the parameters gradient-based weightings compare the tasks on.
         _sharedParameters = _sharing.UsedSharedParameters(encoder).Where(p => p.requires_grad).ToList();
-        _tasks = tasks.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
-        foreach (var task in _tasks)
+        _roster = new TaskRoster(tasks, _optimizers, Joining, RefreshParameters);
+        foreach (var task in _roster.Tasks)
         {
-            _optimizers.AddHead(task.Id, task.Head);
             BranchOf(task.Id);
         }
         RefreshParameters();
@@ -116,7 +115,7 @@ public sealed class JointTrainer : IDisposable
                                                 $"use one of {string.Join(", ", DataParallelism.SupportedWeightings)}, or one process.");
         }
         var modules = new List<nn.Module> { _encoder };
-        modules.AddRange(_tasks.Select(t => (nn.Module)t.Head));
+        modules.AddRange(_roster.Tasks.Select(t => (nn.Module)t.Head));
         modules.AddRange(_branches.Values);
         var buckets = new GradientBuckets(group, _parameters, bucketBytes);
         buckets.BroadcastParameters(modules.SelectMany(m => m.parameters().Cast<Tensor>().Concat(m.buffers())).ToList());
@@ -132,8 +131,11 @@ public sealed class JointTrainer : IDisposable
     /// <summary>Raised on the training thread after every evaluation, with the step and the scores.</summary>
     public event Action<int, IReadOnlyList<TaskScores>>? Evaluated;
 
-    /// <summary>The tasks in the run, in id order.</summary>
-    public IReadOnlyList<TaskRuntime> Tasks => _tasks.ToList();
+    /// <summary>The tasks in the run, in id order (the <see cref="Roster"/>'s).</summary>
+    public IReadOnlyList<TaskRuntime> Tasks => _roster.Tasks;
+
+    /// <summary>The tasks in the run: add, replace, detach and re-attach them here, between two steps.</summary>
+    public TaskRoster Roster => _roster;
 
     /// <summary>The shared encoder.</summary>
     public BertEncoder Encoder => _encoder;
@@ -210,7 +212,7 @@ public sealed class JointTrainer : IDisposable
         CancellationToken cancellationToken = default)
     {
         _encoder.train();
-        foreach (var task in _tasks)
+        foreach (var task in _roster.Tasks)
         {
             task.Head.train();
         }
@@ -234,7 +236,7 @@ public sealed class JointTrainer : IDisposable
                 var rate = (Step - logStep) / logClock.Elapsed.TotalSeconds;
                 _logger.LogInformation("step {Step}/{Steps} {Rate:F1} steps/s lr {LearningRate:E1} loss {Losses}", Step, _options.StepBudgetText, rate,
                     _optimizers.EncoderLearningRate,
-                    string.Join(" ", _tasks.Select(t => $"{t.Id}={t.SmoothedLoss:F3}" + (_weighting is EqualWeighting ? "" : $" (w {t.LossWeight:F2})"))));
+                    string.Join(" ", _roster.Tasks.Select(t => $"{t.Id}={t.SmoothedLoss:F3}" + (_weighting is EqualWeighting ? "" : $" (w {t.LossWeight:F2})"))));
                 logClock.Restart();
                 logStep = Step;
             }
@@ -288,11 +290,12 @@ public sealed class JointTrainer : IDisposable
     /// <exception cref="InvalidOperationException">Every task has been quarantined.</exception>
     public void RunStep()
     {
-        var live = _tasks.Where(t => t.State == TaskState.Training).ToList();
+        var tasks = _roster.Tasks;
+        var live = tasks.Where(t => t.State == TaskState.Training).ToList();
         if (live.Count == 0)
         {
             throw new InvalidOperationException("Every task has been quarantined; nothing is left to train: " +
-                string.Join("; ", _tasks.Select(t => $"{t.Id}: {t.QuarantineReason}")));
+                string.Join("; ", tasks.Select(t => $"{t.Id}: {t.QuarantineReason}")));
         }
 
         // Seeded by the run's seed and the step alone: the draw does not depend on what ran before,
@@ -444,29 +447,6 @@ public sealed class JointTrainer : IDisposable
 
     private static bool IsPluginFault(Exception e) => e is not (OutOfMemoryException or OperationCanceledException);
 
-    /// <summary>Adds a task to the run; it is sampled from the next step on, at the run's current learning-rate factor.</summary>
-    /// <param name="task">The task, its head on the training device.</param>
-    /// <param name="restoreFrom">An earlier head of the same task whose matching tensors to take over, or <see langword="null"/>.</param>
-    /// <returns>Which head tensors were restored and which start fresh.</returns>
-    /// <exception cref="InvalidOperationException">A task with the same id is already in the run.</exception>
-    public HeadTransferReport AddTask(TaskRuntime task, HeadSnapshot? restoreFrom = null)
-    {
-        if (_tasks.Any(t => t.Id == task.Id))
-        {
-            throw new InvalidOperationException($"Task '{task.Id}' is already in the run.");
-        }
-        _optimizers.AddHead(task.Id, task.Head);
-        var report = restoreFrom is null
-            ? HeadTransferReport.Fresh(task.Head.state_dict().Keys.ToList())
-            : restoreFrom.RestoreInto(task.Head, _optimizers.HeadOptimizer(task.Id));
-        if (restoreFrom is not null)
-        {
-            task.ContinueStepCount(restoreFrom.StepsTrained);
-        }
-        Insert(task);
-        return report;
-    }
-
     /// <summary>
     /// Continues a run from a checkpoint taken after <paramref name="step"/> steps: the step counter and with it
     /// the learning-rate schedule and the seeds of task sampling and dropout.
@@ -495,70 +475,6 @@ public sealed class JointTrainer : IDisposable
         }
     }
 
-    /// <summary>
-    /// Copies a saved head into a task of the run: every tensor whose name and shape match, with its
-    /// optimizer state, as hot reload does for a new version of a task.
-    /// </summary>
-    /// <param name="taskId">The task.</param>
-    /// <param name="snapshot">The saved head.</param>
-    /// <returns>Which tensors were restored and which start fresh.</returns>
-    /// <exception cref="KeyNotFoundException">The task is not in the run.</exception>
-    public HeadTransferReport RestoreHead(string taskId, HeadSnapshot snapshot)
-    {
-        var task = _tasks.FirstOrDefault(t => t.Id == taskId) ?? throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
-        return snapshot.RestoreInto(task.Head, _optimizers.HeadOptimizer(taskId));
-    }
-
-    /// <summary>Takes a task out of the run with its head's optimizer, leaving both intact.</summary>
-    /// <param name="taskId">The task.</param>
-    /// <returns>The task and its optimizer; the caller owns them.</returns>
-    /// <exception cref="KeyNotFoundException">No such task in the run.</exception>
-    public DetachedTask DetachTask(string taskId)
-    {
-        var index = _tasks.FindIndex(t => t.Id == taskId);
-        if (index < 0)
-        {
-            throw new KeyNotFoundException($"Task '{taskId}' is not in the run.");
-        }
-        var task = _tasks[index];
-        _tasks.RemoveAt(index);
-        RefreshParameters();
-        return new DetachedTask(task, _optimizers.DetachHead(taskId));
-    }
-
-    /// <summary>Puts a detached task back, as it was.</summary>
-    /// <param name="task">The task; the trainer owns it again.</param>
-    /// <exception cref="InvalidOperationException">A task with the same id is in the run.</exception>
-    public void AttachTask(DetachedTask task)
-    {
-        if (_tasks.Any(t => t.Id == task.Runtime.Id))
-        {
-            throw new InvalidOperationException($"Task '{task.Runtime.Id}' is already in the run.");
-        }
-        _optimizers.AttachHead(task.Runtime.Id, task.Runtime.Head, task.Optimizer);
-        Insert(task.Runtime);
-    }
-
-    /// <summary>
-    /// Swaps in a new version of a task: the new head takes over every tensor of the old head whose name
-    /// and shape still match, with its optimizer state; the rest keep the plugin's initialisation.
-    /// The encoder and the other tasks are untouched.
-    /// </summary>
-    /// <param name="replacement">The new version, its head on the training device.</param>
-    /// <param name="previous">The old version, detached and intact; the caller owns it.</param>
-    /// <returns>Which tensors were kept, reset and dropped.</returns>
-    /// <exception cref="KeyNotFoundException">The task is not in the run.</exception>
-    public HeadTransferReport ReplaceTask(TaskRuntime replacement, out DetachedTask previous)
-    {
-        previous = DetachTask(replacement.Id);
-        using var snapshot = previous.Snapshot();
-        _optimizers.AddHead(replacement.Id, replacement.Head);
-        var report = snapshot.RestoreInto(replacement.Head, _optimizers.HeadOptimizer(replacement.Id));
-        replacement.ContinueFrom(previous.Runtime);
-        Insert(replacement);
-        return report;
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -569,7 +485,8 @@ public sealed class JointTrainer : IDisposable
         }
     }
 
-    private void Insert(TaskRuntime task)
+    // A task that joins a started run gets its branch now, and trains like the rest if the run is training.
+    private void Joining(TaskRuntime task)
     {
         var branch = BranchOf(task.Id);
         if (_encoder.training)
@@ -577,14 +494,11 @@ public sealed class JointTrainer : IDisposable
             task.Head.train();
             branch.train();
         }
-        _tasks.Add(task);
-        _tasks.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        RefreshParameters();
     }
 
     // Clipping sees the encoder, every live head in task-id order, and the branches, as one optimizer would.
     private void RefreshParameters() =>
         _parameters = _encoder.parameters().Where(p => p.requires_grad)
-            .Concat(_tasks.SelectMany(t => t.Head.parameters().Where(p => p.requires_grad)))
+            .Concat(_roster.Tasks.SelectMany(t => t.Head.parameters().Where(p => p.requires_grad)))
             .Concat(_branches.Values.SelectMany(b => b.parameters())).ToList();
 }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using MtlHost.Abstractions;
 using MtlHost.Core.Data;
 using MtlHost.Core.Encoders;
+using MtlHost.Core.Kinds;
 using MtlHost.Core.Sharing;
 using static TorchSharp.torch;
 
@@ -103,44 +103,7 @@ public sealed class TaskEvaluator
         var metric = task.Task.CreateMetric();
         metric.Reset();
         var batch = BatchCollator.Collate(examples, descriptor.Kind, _padId, CPU);
-        var n = examples.Count;
-        Tensor outputs;
-        switch (descriptor.Kind)
-        {
-            case TaskKind.SequenceClassification or TaskKind.PairClassification:
-            {
-                var majority = task.Train.GroupBy(e => e.Label).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-                outputs = nn.functional.one_hot(full(n, majority, ScalarType.Int64), descriptor.OutputSize).to_type(ScalarType.Float32);
-                break;
-            }
-            case TaskKind.TokenClassification:
-            {
-                var majority = task.Train.SelectMany(e => e.TokenLabels!).Where(l => l != TaskTargets.IgnoreIndex)
-                    .GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-                outputs = nn.functional.one_hot(full(batch.Targets.shape, majority, ScalarType.Int64), descriptor.OutputSize).to_type(ScalarType.Float32);
-                break;
-            }
-            case TaskKind.MultiLabelClassification:
-            {
-                var frequency = new float[descriptor.OutputSize];
-                foreach (var example in task.Train)
-                {
-                    for (var k = 0; k < frequency.Length; k++)
-                    {
-                        frequency[k] += example.LabelSet![k];
-                    }
-                }
-                var logits = frequency.Select(f => f * 2 > task.Train.Count ? 10f : -10f).ToArray();
-                outputs = tensor(logits).unsqueeze(0).expand(n, -1);
-                break;
-            }
-            default:
-            {
-                var mean = task.Train.Average(e => e.Value);
-                outputs = full(n, mean, ScalarType.Float32);
-                break;
-            }
-        }
+        var outputs = TaskKindHandler.For(descriptor.Kind).BaselineOutputs(task.Train, descriptor.OutputSize, batch.Targets);
         metric.Update(outputs, batch.Targets);
         return metric.Compute().TryGetValue(metric.PrimaryScore, out var value) ? value : double.NaN;
     }

@@ -1,5 +1,6 @@
 using MtlHost.Abstractions;
 using MtlHost.Core.Data;
+using MtlHost.Core.Kinds;
 using static TorchSharp.torch;
 
 namespace MtlHost.Core.Training;
@@ -41,7 +42,7 @@ public sealed class TaskRuntime : IDisposable
         // Before anything restores trained tensors into the head (a checkpoint, a replaced version), so those win.
         if (_loss is ITrainingSplitAware || head is ITrainingSplitAware)
         {
-            var summary = TrainingSplitSummaries.Of(train, Descriptor);
+            var summary = TaskKindHandler.For(Descriptor.Kind).Summarize(train, Descriptor.Labels.Count);
             (_loss as ITrainingSplitAware)?.Prepare(summary);
             (head as ITrainingSplitAware)?.Prepare(summary);
         }

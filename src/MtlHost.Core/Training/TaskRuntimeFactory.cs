@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
-using MtlHost.Core.Data;
+using MtlHost.Core.Kinds;
 using MtlHost.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -3,10 +3,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MtlHost.Formats;
-using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Inference;
+using MtlHost.Core.Kinds;
 using MtlHost.Hosting;
 using MtlHost.Inference;
 
@@ -103,15 +103,7 @@ public sealed class PredictCommand
         }
     }
 
-    private static string ShortKind(string kind) => kind switch
-    {
-        nameof(TaskKind.SequenceClassification) => "classification",
-        nameof(TaskKind.PairClassification) => "pair",
-        nameof(TaskKind.MultiLabelClassification) => "multi-label",
-        nameof(TaskKind.TokenClassification) => "tokens",
-        nameof(TaskKind.Regression) => "regression",
-        _ => kind,
-    };
+    private static string ShortKind(string kind) => TaskKindHandler.Named(kind)?.ShortName ?? kind;
 
     private static string PredictionText(TaskPrediction prediction) =>
         prediction.Label

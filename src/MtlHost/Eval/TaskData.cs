@@ -3,6 +3,7 @@ using MtlHost.Abstractions;
 using MtlHost.Abstractions.Messages;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Data;
+using MtlHost.Core.Kinds;
 using MtlHost.Core.Tokenization;
 
 namespace MtlHost.Eval;

@@ -172,7 +172,7 @@ public sealed class HotReloadCoordinator : IDisposable
             _probations.Remove(probation);
             Retire(probation.Previous, probation.PreviousTasks, step);
         }
-        using (var detached = trainer.DetachTask(taskId))
+        using (var detached = trainer.Roster.Detach(taskId))
         {
             Archive.Store(detached.Snapshot());
         }
@@ -300,7 +300,7 @@ public sealed class HotReloadCoordinator : IDisposable
             Archive.TryTake(runtime.Id, out var archived);
             using (archived)
             {
-                var transfer = trainer.AddTask(runtime, archived);
+                var transfer = trainer.Roster.Add(runtime, archived);
                 var message = archived is null
                     ? $"task '{runtime.Id}' joined the run"
                     : $"task '{runtime.Id}' joined the run with its archived head (from version {archived.Descriptor.Version}): kept {List(transfer.Kept)}; reset {List(transfer.Reset)}";
@@ -321,7 +321,7 @@ public sealed class HotReloadCoordinator : IDisposable
         {
             if (previous.TaskIds.Contains(runtime.Id) && inRun.Contains(runtime.Id))
             {
-                var transfer = trainer.ReplaceTask(runtime, out var old);
+                var transfer = trainer.Roster.Replace(runtime, out var old);
                 previousTasks.Add(old);
                 replaced.Add(runtime.Id);
                 var oldVersion = old.Runtime.Descriptor.Version.ToString();
@@ -337,7 +337,7 @@ public sealed class HotReloadCoordinator : IDisposable
                 Archive.TryTake(runtime.Id, out var archived);
                 using (archived)
                 {
-                    var transfer = trainer.AddTask(runtime, archived);
+                    var transfer = trainer.Roster.Add(runtime, archived);
                     Report(PluginEventKind.Added, step, prepared.Plugin.Name, runtime.Id, null, prepared.Plugin.Version, prepared.Milliseconds,
                         $"task '{runtime.Id}' joined the run", transfer.Kept, transfer.Reset, LogLevel.Information);
                 }
@@ -346,7 +346,7 @@ public sealed class HotReloadCoordinator : IDisposable
         var newIds = prepared.Runtimes.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in previous.TaskIds.Where(id => !newIds.Contains(id) && inRun.Contains(id)))
         {
-            var detached = trainer.DetachTask(id);
+            var detached = trainer.Roster.Detach(id);
             Archive.Store(detached.Snapshot());
             previousTasks.Add(detached);
             Report(PluginEventKind.Removed, step, previous.Name, id, previous.Version, prepared.Plugin.Version, clock.Elapsed.TotalMilliseconds,
@@ -370,7 +370,7 @@ public sealed class HotReloadCoordinator : IDisposable
         var inRun = trainer.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in plugin.TaskIds.Where(inRun.Contains))
         {
-            var task = trainer.DetachTask(id);
+            var task = trainer.Roster.Detach(id);
             Archive.Store(task.Snapshot());
             detached.Add(task);
         }
@@ -411,7 +411,7 @@ public sealed class HotReloadCoordinator : IDisposable
         var inRun = trainer.Tasks.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in probation.Current.TaskIds.Where(inRun.Contains))
         {
-            failed.Add(trainer.DetachTask(id));
+            failed.Add(trainer.Roster.Detach(id));
         }
         foreach (var old in probation.PreviousTasks)
         {
@@ -419,7 +419,7 @@ public sealed class HotReloadCoordinator : IDisposable
             {
                 archived!.Dispose();
             }
-            trainer.AttachTask(old);
+            trainer.Roster.Attach(old);
         }
         var previous = probation.Previous;
         _active[previous.Name] = previous;

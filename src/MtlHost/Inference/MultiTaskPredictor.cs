@@ -4,6 +4,7 @@ using MtlHost.Abstractions;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Inference;
+using MtlHost.Core.Kinds;
 using MtlHost.Core.Sharing;
 using MtlHost.Core.Tokenization;
 using MtlHost.Plugins;
@@ -245,7 +246,7 @@ public sealed class MultiTaskPredictor : IDisposable
             {
                 throw new ArgumentException(inputs.Count == 1 ? "The text is empty; give a text to predict on." : $"Input {i}: the text is empty; give a text to predict on.");
             }
-            if (taskId is not null && selected[0].Task.Kind == TaskKind.PairClassification && string.IsNullOrWhiteSpace(inputs[i].Pair))
+            if (taskId is not null && ReadsPair(selected[0]) && string.IsNullOrWhiteSpace(inputs[i].Pair))
             {
                 throw new ArgumentException(
                     $"Task '{taskId}' is pair classification: it needs a second text (--pair TEXT, or \"pair\" in the request).");
@@ -273,12 +274,14 @@ public sealed class MultiTaskPredictor : IDisposable
             $"Unknown task '{taskId}'; the checkpoint's tasks are {string.Join(", ", Tasks.Select(t => t.IsDefault ? t.Id : $"{t.Id} ({t.State})"))}.");
     }
 
+    private static bool ReadsPair(LoadedHead head) => TaskKindHandler.For(head.Task.Kind).Input == InputEncoding.Pair;
+
     private List<PredictionResponse> PredictLocked(IReadOnlyList<PredictionInput> inputs, List<LoadedHead> heads)
     {
         var batch = new PredictionBatch(inputs, heads, _tokenizer, MaxLength);
         var perInput = batch.Run(_encoder, heads);
         var notes = Enumerable.Range(0, inputs.Count).Select(_ => new List<string>()).ToArray();
-        foreach (var head in heads.Where(h => h.Task.Kind == TaskKind.PairClassification))
+        foreach (var head in heads.Where(ReadsPair))
         {
             for (var i = 0; i < inputs.Count; i++)
             {

@@ -1,7 +1,8 @@
-using MtlHost.Abstractions;
 using MtlHost.Abstractions.Messages;
+using MtlHost.Core.Data;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Inference;
+using MtlHost.Core.Kinds;
 using MtlHost.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -13,13 +14,11 @@ namespace MtlHost.Inference;
 /// </summary>
 internal sealed class PredictionBatch
 {
-    private readonly BertWordPieceTokenizer _tokenizer;
+    private readonly int _padId;
     private readonly int _inputCount;
-    private readonly List<EncodedInput> _rows;
-    // Per input, its row in _rows for each kind of encoding; -1 when it has none.
-    private readonly int[] _textRow;
-    private readonly int[] _wordRow;
-    private readonly int[] _pairRow;
+    private readonly List<EncodedExample> _rows;
+    // Per encoding, per input, its row in _rows; -1 when the input has none.
+    private readonly Dictionary<InputEncoding, int[]> _rowOf;
     private readonly WordAlignment?[] _alignments;
 
     /// <summary>Encodes the inputs as the heads' task kinds need them.</summary>
@@ -29,14 +28,12 @@ internal sealed class PredictionBatch
     /// <param name="maxLength">Longest token sequence; longer inputs are truncated.</param>
     public PredictionBatch(IReadOnlyList<PredictionInput> inputs, IReadOnlyList<LoadedHead> heads, BertWordPieceTokenizer tokenizer, int maxLength)
     {
-        _tokenizer = tokenizer;
+        _padId = tokenizer.PadId;
         _inputCount = inputs.Count;
-        var needText = heads.Any(h => h.Task.Kind is TaskKind.SequenceClassification or TaskKind.MultiLabelClassification or TaskKind.Regression);
-        var needWords = heads.Any(h => h.Task.Kind == TaskKind.TokenClassification);
-        var needPair = heads.Any(h => h.Task.Kind == TaskKind.PairClassification);
+        var needed = heads.Select(InputOf).ToHashSet();
 
         // Every encoding of every input goes into one padded batch, so the encoder runs exactly once.
-        var rows = new List<EncodedInput>();
+        var rows = new List<EncodedExample>();
         var textRow = new int[inputs.Count];
         var wordRow = new int[inputs.Count];
         var pairRow = new int[inputs.Count];
@@ -45,15 +42,15 @@ internal sealed class PredictionBatch
         {
             var input = inputs[i];
             textRow[i] = wordRow[i] = pairRow[i] = -1;
-            if (needText)
+            if (needed.Contains(InputEncoding.Text))
             {
                 textRow[i] = rows.Count;
-                rows.Add(_tokenizer.Encode(input.Text, maxLength));
+                rows.Add(Row(tokenizer.Encode(input.Text, maxLength)));
             }
-            if (needWords)
+            if (needed.Contains(InputEncoding.Words))
             {
                 var words = input.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                var encoded = _tokenizer.EncodeWords(words, maxLength);
+                var encoded = tokenizer.EncodeWords(words, maxLength);
                 alignments[i] = new WordAlignment(words, encoded.WordIds);
                 // Word-split text usually tokenizes exactly as the whole text: then the row is shared.
                 if (textRow[i] >= 0 && rows[textRow[i]].InputIds.AsSpan().SequenceEqual(encoded.InputIds))
@@ -63,26 +60,29 @@ internal sealed class PredictionBatch
                 else
                 {
                     wordRow[i] = rows.Count;
-                    rows.Add(encoded);
+                    rows.Add(Row(encoded));
                 }
             }
-            if (needPair && !string.IsNullOrWhiteSpace(input.Pair))
+            if (needed.Contains(InputEncoding.Pair) && !string.IsNullOrWhiteSpace(input.Pair))
             {
                 pairRow[i] = rows.Count;
-                rows.Add(_tokenizer.EncodePair(input.Text, input.Pair, maxLength));
+                rows.Add(Row(tokenizer.EncodePair(input.Text, input.Pair, maxLength)));
             }
         }
         _rows = rows;
-        _textRow = textRow;
-        _wordRow = wordRow;
-        _pairRow = pairRow;
+        _rowOf = new Dictionary<InputEncoding, int[]>
+        {
+            [InputEncoding.Text] = textRow,
+            [InputEncoding.Words] = wordRow,
+            [InputEncoding.Pair] = pairRow,
+        };
         _alignments = alignments;
     }
 
     /// <summary>Whether an input has a second text, so that pair-classification heads read it.</summary>
     /// <param name="input">Index of the input.</param>
     /// <returns><see langword="true"/> when it was encoded as a pair.</returns>
-    public bool HasPair(int input) => _pairRow[input] >= 0;
+    public bool HasPair(int input) => _rowOf[InputEncoding.Pair][input] >= 0;
 
     /// <summary>Runs the encoder (once per branch) and every head, and decodes their outputs.</summary>
     /// <param name="encoder">The shared encoder.</param>
@@ -96,13 +96,8 @@ internal sealed class PredictionBatch
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var (ids, types, mask) = Collate(_rows);
-            int[] RowOf(LoadedHead head) => head.Task.Kind switch
-            {
-                TaskKind.TokenClassification => _wordRow,
-                TaskKind.PairClassification => _pairRow,
-                _ => _textRow,
-            };
+            var (ids, types, mask) = BatchCollator.CollateInputs(_rows, _padId, CPU);
+            int[] RowOf(LoadedHead head) => _rowOf[InputOf(head)];
             // With hard sharing there is one group and so one encoder pass; other strategies need a pass per branch.
             foreach (var group in heads.GroupBy(h => h.Branch))
             {
@@ -133,7 +128,7 @@ internal sealed class PredictionBatch
                     var index = tensor(members.Select(i => (long)position[rowOf[i]]).ToArray());
                     var outputs = RunHead(head, hidden.index_select(0, index), groupMask.index_select(0, index));
                     var decoded = PredictionDecoder.Decode(head.Descriptor, outputs,
-                        head.Task.Kind == TaskKind.TokenClassification ? members.Select(i => _alignments[i]!).ToArray() : null);
+                        InputOf(head) == InputEncoding.Words ? members.Select(i => _alignments[i]!).ToArray() : null);
                     for (var m = 0; m < members.Length; m++)
                     {
                         perInput[members[m]].Add(decoded[m]);
@@ -162,24 +157,8 @@ internal sealed class PredictionBatch
         return (ids.index_select(0, index), types.index_select(0, index), mask.index_select(0, index));
     }
 
-    private (Tensor Ids, Tensor Types, Tensor Mask) Collate(List<EncodedInput> rows)
-    {
-        var length = rows.Max(r => r.InputIds.Length);
-        var ids = new long[rows.Count * length];
-        var types = new long[rows.Count * length];
-        var mask = new long[rows.Count * length];
-        Array.Fill(ids, _tokenizer.PadId);
-        for (var r = 0; r < rows.Count; r++)
-        {
-            var row = rows[r];
-            for (var t = 0; t < row.InputIds.Length; t++)
-            {
-                ids[r * length + t] = row.InputIds[t];
-                types[r * length + t] = row.TokenTypeIds[t];
-                mask[r * length + t] = 1;
-            }
-        }
-        long[] shape = [rows.Count, length];
-        return (tensor(ids, shape), tensor(types, shape), tensor(mask, shape));
-    }
+    private static InputEncoding InputOf(LoadedHead head) => TaskKindHandler.For(head.Task.Kind).Input;
+
+    // The prediction rows carry no targets: only their tokens are collated.
+    private static EncodedExample Row(EncodedInput encoded) => new(encoded.InputIds, encoded.TokenTypeIds);
 }

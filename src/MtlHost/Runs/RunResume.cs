@@ -147,7 +147,7 @@ public static class RunResume
             }
             using (snapshot)
             {
-                var report = trainer.RestoreHead(entry.Id, snapshot);
+                var report = trainer.Roster.RestoreHead(entry.Id, snapshot);
                 var sameCode = task.Source.Sha256 == entry.PluginSha256;
                 if (task.Descriptor.Version.ToString() != entry.Version || !sameCode)
                 {

@@ -1,5 +1,6 @@
 using MtlHost.Abstractions;
 using MtlHost.Core.Data;
+using MtlHost.Core.Kinds;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
 using Xunit;

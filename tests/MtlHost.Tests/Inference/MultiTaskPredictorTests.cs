@@ -3,6 +3,7 @@ using MtlHost.Abstractions;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Inference;
+using MtlHost.Core.Kinds;
 using MtlHost.Inference;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;

@@ -40,12 +40,12 @@ public sealed class BranchLifetimeTests : IDisposable
         var trained = Snapshot(branch);
         trained.ShouldNotBe(before);
 
-        var detached = trainer.DetachTask("second");
+        var detached = trainer.Roster.Detach("second");
         trainer.RunStep();
         Snapshot(branch).ShouldBe(trained);
         trainer.Branches.Select(b => b.BranchName).ShouldBe(["first", "second"]);
 
-        trainer.AttachTask(detached);
+        trainer.Roster.Attach(detached);
         trainer.BranchOf("second").ShouldBeSameAs(branch);
         trainer.RunStep();
         Snapshot(branch).ShouldNotBe(trained);

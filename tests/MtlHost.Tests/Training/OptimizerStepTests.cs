@@ -76,7 +76,7 @@ public sealed class OptimizerStepTests : IDisposable
         var examples = task.ExamplesSeen;
 
         using var replacement = factory.Create(new Animals("animals"), Source());
-        trainer.ReplaceTask(replacement, out var previous);
+        trainer.Roster.Replace(replacement, out var previous);
         using var _ = previous;
         replacement.StepsTrained.ShouldBe(5);
         replacement.ExamplesSeen.ShouldBe(examples);
