@@ -23,8 +23,11 @@ internal sealed class DataParallelism : ITaskGradientAveraging
 {
     private readonly Func<IReadOnlyList<Parameter>> _parameters;
     private readonly long _bucketBytes;
+    // A gradient of 1 MiB or more is all-reduced where it lies: most of an encoder's bytes, in a few dozen calls.
+    private const long InPlaceBytes = 1L << 20;
     private GradientBuckets? _buckets;
     private readonly Stopwatch _communication = new();
+    private readonly Stopwatch _averaging = new();
 
     /// <summary>Creates the buckets for the trainer's parameters now (a collective).</summary>
     /// <param name="group">The processes.</param>
@@ -35,7 +38,7 @@ internal sealed class DataParallelism : ITaskGradientAveraging
         Group = group;
         _parameters = parameters;
         _bucketBytes = bucketBytes;
-        _buckets = new GradientBuckets(group, parameters(), bucketBytes);
+        _buckets = new GradientBuckets(group, parameters(), bucketBytes, InPlaceBytes);
     }
 
     /// <summary>The processes.</summary>
@@ -45,16 +48,33 @@ internal sealed class DataParallelism : ITaskGradientAveraging
     /// Averages the gradients of every trainable parameter; made again, on every process alike, at its first use after
     /// the trainer's parameters changed (a task added, replaced or removed between two steps on every process).
     /// </summary>
-    public GradientBuckets Buckets => _buckets ??= new GradientBuckets(Group, _parameters(), _bucketBytes);
+    public GradientBuckets Buckets => _buckets ??= new GradientBuckets(Group, _parameters(), _bucketBytes, InPlaceBytes);
 
     /// <summary>Time spent in collectives of training steps (waiting for the other processes included).</summary>
     public TimeSpan CommunicationTime => _communication.Elapsed;
+
+    /// <summary>
+    /// Time spent averaging the gradients in the buckets (a part of <see cref="CommunicationTime"/>): the step's previous
+    /// collective has already waited for the slowest process, so this is the transfer and its copies.
+    /// </summary>
+    public TimeSpan GradientAveragingTime => _averaging.Elapsed;
 
     /// <summary>Forgets the buckets: the trainer's parameters changed.</summary>
     public void ParametersChanged() => _buckets = null;
 
     /// <summary>Averages every gradient over the processes (a collective).</summary>
-    public void AverageGradients() => Timed(() => Buckets.AverageGradients());
+    public void AverageGradients()
+    {
+        _averaging.Start();
+        try
+        {
+            Timed(() => Buckets.AverageGradients());
+        }
+        finally
+        {
+            _averaging.Stop();
+        }
+    }
 
     /// <summary>The mean over the processes of each of a step's losses (a collective).</summary>
     /// <param name="values">This process's losses.</param>
