@@ -124,6 +124,9 @@ public sealed class JointTrainer : IDisposable
     /// <summary>Time this process spent in the collectives of its steps (waiting for the others included); zero alone.</summary>
     public TimeSpan CommunicationTime => _dataParallel?.CommunicationTime ?? TimeSpan.Zero;
 
+    /// <summary>The part of <see cref="CommunicationTime"/> spent averaging the gradients (their transfer and copies); zero alone.</summary>
+    public TimeSpan GradientAveragingTime => _dataParallel?.GradientAveragingTime ?? TimeSpan.Zero;
+
     /// <summary>Steps taken so far.</summary>
     public int Step { get; private set; }
 
