@@ -52,6 +52,13 @@ if (which is "allreduce")
         double.Parse(Option("--bucket-mib") ?? "25", CultureInfo.InvariantCulture));
 }
 using var setup = BenchmarkSetup.Load(encoder);
+if (which is "dpstep")
+{
+    // Under mpirun for several processes, or alone: the same global batch either way.
+    return DataParallelStepBenchmark.Run(setup, int.Parse(Option("--global-batch") ?? "16", CultureInfo.InvariantCulture),
+        int.Parse(Option("--steps") ?? (encoder == "tiny" ? "40" : "8"), CultureInfo.InvariantCulture),
+        int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture), int.Parse(Option("--raw-calls") ?? "3", CultureInfo.InvariantCulture));
+}
 if (which is "step" or "all")
 {
     StepBenchmark.Run(setup, int.Parse(Option("--steps") ?? (encoder == "tiny" ? "400" : "40"), CultureInfo.InvariantCulture),

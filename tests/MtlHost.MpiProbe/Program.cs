@@ -21,7 +21,11 @@ switch (scenario)
         Collectives();
         break;
     case "buckets":
-        Buckets();
+        Buckets(inPlaceBytes: null);
+        break;
+    case "buckets-in-place":
+        // Parameters of 1 KiB or more reduced where they lie; the rest through the buckets.
+        Buckets(inPlaceBytes: 1024);
         break;
     case "mismatch":
         Mismatch();
@@ -109,17 +113,19 @@ void Collectives()
     group.Barrier();
 }
 
-void Buckets()
+void Buckets(long? inPlaceBytes)
 {
     // Bucket of 1 KiB (256 floats): the 1000-element parameter spans four buckets, others straddle bucket ends, one is empty.
     long[][] shapes = [[3, 5], [1000], [7], [0], [64, 33], [2], [300]];
-    const int OnlyOnRank0 = 2, OnNoRank = 5;
+    // With in-place parameters, one of them (300 floats) is the one only rank 0 has a gradient for.
+    var onlyOnRank0 = inPlaceBytes is null ? 2 : 6;
+    const int OnNoRank = 5;
     var parameters = shapes.Select(s => new TorchSharp.Modules.Parameter(zeros(s))).ToList();
     // What rank r's gradient of parameter p holds at flat index j; small integers and halves, exact in float32.
     float Grad(int r, int p, long j) => (r + 1) * ((j % 17) + 1) * (p + 1) * 0.5f;
     for (var p = 0; p < parameters.Count; p++)
     {
-        if (p == OnNoRank || (p == OnlyOnRank0 && group.Rank != 0))
+        if (p == OnNoRank || (p == onlyOnRank0 && group.Rank != 0))
         {
             continue;
         }
@@ -128,8 +134,10 @@ void Buckets()
         parameters[p].grad = grad;
     }
 
-    var buckets = new GradientBuckets(group, parameters, bucketBytes: 1024);
-    Check(buckets.Buckets.All(b => b.Length <= 256) && buckets.Buckets.Sum(b => b.Length) == buckets.ElementCount, "bucket plan");
+    var buckets = new GradientBuckets(group, parameters, bucketBytes: 1024, inPlaceBytes);
+    var inPlaceElements = parameters.Where(p => inPlaceBytes is { } least && p.numel() * 4 >= least).Sum(p => p.numel());
+    Check(buckets.Buckets.All(b => b.Length <= 256) && buckets.Buckets.Sum(b => b.Length) == buckets.ElementCount - inPlaceElements, "bucket plan");
+    Check(buckets.InPlaceCount == (inPlaceBytes is null ? 0 : 3), $"{buckets.InPlaceCount} parameters in place");
     buckets.AverageGradients();
 
     for (var p = 0; p < parameters.Count; p++)
@@ -148,7 +156,7 @@ void Buckets()
         var actual = grad.data<float>().ToArray();
         for (long j = 0; j < actual.Length; j++)
         {
-            var expected = p == OnlyOnRank0
+            var expected = p == onlyOnRank0
                 ? Grad(0, p, j) / group.Size
                 : Enumerable.Range(0, group.Size).Sum(r => Grad(r, p, j)) / group.Size;
             if (Math.Abs(actual[j] - expected) > 1e-5f * Math.Abs(expected))

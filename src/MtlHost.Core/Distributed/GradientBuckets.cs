@@ -29,7 +29,9 @@ namespace MtlHost.Core.Distributed;
 /// Gradients are copied into the buckets and back, the mean taken on the way back: a TorchSharp tensor's <c>bytes</c>
 /// span is its own memory (no copy), but the grads are separate tensors that autograd owns, so they cannot be views into
 /// one flat buffer as PyTorch's DDP arranges. For MiniLM that costs about 0.1 s a step on a busy 2-core machine (the
-/// allreduce benchmark: the buckets against the same 25 MiB all-reduces without copies).
+/// allreduce benchmark: the buckets against the same 25 MiB all-reduces without copies). So a parameter of at least
+/// <see cref="InPlaceBytes"/> (when set) skips the buckets: its gradient is all-reduced where it lies, in pieces of at
+/// most a bucket, and divided in place; only the many small parameters are packed, to keep the number of calls down.
 /// </para>
 /// </remarks>
 public sealed class GradientBuckets
@@ -41,14 +43,19 @@ public sealed class GradientBuckets
     private readonly Tensor[] _parameters;
     private readonly float[][] _buckets;
     private readonly float[] _presence;
+    private readonly int[] _inPlace;
 
     /// <summary>Plans and allocates the buckets for <paramref name="parameters"/>. A collective.</summary>
     /// <param name="group">The ranks to average over.</param>
     /// <param name="parameters">The parameters, in an order every rank shares: float32, on the CPU, contiguous.</param>
     /// <param name="bucketBytes">The most bytes one bucket (one MPI call) holds; at least 4.</param>
+    /// <param name="inPlaceBytes">
+    /// Parameters of at least this many bytes are reduced in place rather than through the buckets (see
+    /// <see cref="InPlaceBytes"/>); <see langword="null"/> packs every parameter into the buckets.
+    /// </param>
     /// <exception cref="ArgumentException">A parameter is not float32, not on the CPU, or not contiguous.</exception>
     /// <exception cref="InvalidOperationException">The ranks' parameter shapes or bucket sizes differ (thrown on every rank).</exception>
-    public GradientBuckets(IProcessGroup group, IEnumerable<Tensor> parameters, long bucketBytes = DefaultBucketBytes)
+    public GradientBuckets(IProcessGroup group, IEnumerable<Tensor> parameters, long bucketBytes = DefaultBucketBytes, long? inPlaceBytes = null)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -74,9 +81,12 @@ public sealed class GradientBuckets
         }
         var sizes = _parameters.Select(p => p.numel()).ToArray();
         ElementCount = sizes.Sum();
-        Buckets = Plan(sizes, (int)(bucketBytes / sizeof(float)));
+        InPlaceBytes = inPlaceBytes;
+        _inPlace = Enumerable.Range(0, sizes.Length).Where(i => inPlaceBytes is { } least && sizes[i] * sizeof(float) >= least).ToArray();
+        // A parameter reduced in place takes no place in the buckets.
+        Buckets = Plan(sizes.Select((size, i) => _inPlace.Contains(i) ? 0 : size).ToArray(), (int)(bucketBytes / sizeof(float)));
         VerifySameOnEveryRank(group, "gradient buckets", sizes.Length, ElementCount,
-            Fingerprint(_parameters.Select(p => (p.dtype, p.shape)), bucketBytes));
+            Fingerprint(_parameters.Select(p => (p.dtype, p.shape)), bucketBytes + 31 * (inPlaceBytes ?? -1)));
         // Allocated once: pinned so that MPI gets a stable address, uninitialized since every use overwrites all of it.
         // A process that trains alone never reduces, so it allocates nothing.
         _buckets = group.Size == 1 ? [] : Buckets.Select(b => GC.AllocateUninitializedArray<float>(b.Length, pinned: true)).ToArray();
@@ -85,6 +95,15 @@ public sealed class GradientBuckets
 
     /// <summary>The most bytes one bucket holds, and so one MPI call sends.</summary>
     public long BucketBytes { get; }
+
+    /// <summary>
+    /// The size from which a parameter's gradient is all-reduced in place, without copies, rather than packed into a
+    /// bucket; <see langword="null"/> when every parameter goes through the buckets.
+    /// </summary>
+    public long? InPlaceBytes { get; }
+
+    /// <summary>How many parameters are reduced in place (see <see cref="InPlaceBytes"/>).</summary>
+    public int InPlaceCount => _inPlace.Length;
 
     /// <summary>The buckets: which parameter elements each holds.</summary>
     public IReadOnlyList<GradientBucketLayout> Buckets { get; }
@@ -175,6 +194,22 @@ public sealed class GradientBuckets
                 }
             }
             ReducedBucketCount = reduced;
+            foreach (var index in _inPlace)
+            {
+                if (_presence[index] == 0)
+                {
+                    continue;
+                }
+                var grad = grads[index] ??= CreateGrad(_parameters[index]);
+                var values = Floats(grad, index);
+                var piece = (int)(BucketBytes / sizeof(float));
+                for (var offset = 0; offset < values.Length; offset += piece)
+                {
+                    var slice = values.Slice(offset, Math.Min(piece, values.Length - offset));
+                    _group.AllReduceSum(slice);
+                    Divide(slice, _group.Size, slice);
+                }
+            }
         }
         finally
         {

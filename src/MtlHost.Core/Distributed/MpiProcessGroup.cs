@@ -84,6 +84,8 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
             {
                 return _instance;
             }
+            // Before MPI allocates anything: its per-call temporary buffers come from the heap and are reused.
+            GlibcHeap.KeepLargeBuffers();
             var mpi = OpenMpi.Load(libraryName);
             if (_instance is not null || mpi.Finalized())
             {

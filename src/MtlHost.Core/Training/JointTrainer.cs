@@ -102,25 +102,29 @@ public sealed class JointTrainer : IDisposable
     /// </summary>
     /// <param name="group">The processes.</param>
     /// <param name="bucketBytes">Largest message of the gradient averaging.</param>
-    /// <exception cref="InvalidOperationException">The run's weighting combines gradients itself or learns from the losses.</exception>
+    /// <remarks>
+    /// Tasks may be added, replaced or removed between two steps afterwards, as long as every process does the same (hot
+    /// reload under MPI): the gradient buckets are made again, on every process, at the next step. A task whose code fails
+    /// on one process is quarantined on every process, with that process's reason.
+    /// </remarks>
     public void TrainWith(IProcessGroup group, long bucketBytes = GradientBuckets.DefaultBucketBytes)
     {
         if (group.Size == 1)
         {
             return;
         }
-        if (!DataParallelism.Supports(_weighting))
-        {
-            throw new InvalidOperationException($"The '{_weighting.Name}' weighting does not train across processes yet: " +
-                                                $"use one of {string.Join(", ", DataParallelism.SupportedWeightings)}, or one process.");
-        }
         var modules = new List<nn.Module> { _encoder };
         modules.AddRange(_roster.Tasks.Select(t => (nn.Module)t.Head));
         modules.AddRange(_branches.Values);
-        var buckets = new GradientBuckets(group, _parameters, bucketBytes);
-        buckets.BroadcastParameters(modules.SelectMany(m => m.parameters().Cast<Tensor>().Concat(m.buffers())).ToList());
-        _dataParallel = new DataParallelism(group, buckets);
+        _dataParallel = new DataParallelism(group, () => _parameters, bucketBytes);
+        _dataParallel.Buckets.BroadcastParameters(modules.SelectMany(m => m.parameters().Cast<Tensor>().Concat(m.buffers())).ToList());
     }
+
+    /// <summary>Time this process spent in the collectives of its steps (waiting for the others included); zero alone.</summary>
+    public TimeSpan CommunicationTime => _dataParallel?.CommunicationTime ?? TimeSpan.Zero;
+
+    /// <summary>The part of <see cref="CommunicationTime"/> spent averaging the gradients (their transfer and copies); zero alone.</summary>
+    public TimeSpan GradientAveragingTime => _dataParallel?.GradientAveragingTime ?? TimeSpan.Zero;
 
     /// <summary>Steps taken so far.</summary>
     public int Step { get; private set; }
@@ -262,15 +266,27 @@ public sealed class JointTrainer : IDisposable
     public IReadOnlyList<TaskScores> Evaluate()
     {
         var scores = new List<TaskScores>();
-        foreach (var task in Tasks.Where(t => t.State == TaskState.Training))
+        var live = Tasks.Where(t => t.State == TaskState.Training).ToList();
+        var failures = new string?[live.Count];
+        for (var i = 0; i < live.Count; i++)
         {
             try
             {
-                scores.Add(_evaluator.Evaluate(task, task.Validation));
+                scores.Add(_evaluator.Evaluate(live[i], live[i].Validation));
             }
             catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"evaluation failed: {ExceptionChain.Describe(e)}");
+                failures[i] = $"evaluation failed: {ExceptionChain.Describe(e)}";
+            }
+        }
+        // Every process evaluates every task; one that fails on any of them leaves the run on all.
+        failures = _dataParallel?.Agree(failures) ?? failures;
+        for (var i = 0; i < live.Count; i++)
+        {
+            if (failures[i] is { } reason)
+            {
+                Quarantine(live[i], reason);
+                scores.RemoveAll(s => s.TaskId == live[i].Id);
             }
         }
         _history.Add((Step, scores));
@@ -331,8 +347,10 @@ public sealed class JointTrainer : IDisposable
         var representations = new List<Tensor>(tasks.Count);
         var batchSizes = new List<int>(tasks.Count);
         var stepped = new List<(TaskRuntime Task, Tensor Loss, double Value, Tensor Shared, long Size)>(tasks.Count);
-        foreach (var task in tasks)
+        var failures = new string?[tasks.Count];
+        for (var index = 0; index < tasks.Count; index++)
         {
+            var task = tasks[index];
             try
             {
                 var batch = _dataParallel is { } parallel
@@ -345,7 +363,17 @@ public sealed class JointTrainer : IDisposable
             }
             catch (Exception e) when (IsPluginFault(e))
             {
-                Quarantine(task, $"training step {Step} failed: {ExceptionChain.Describe(e)}");
+                failures[index] = $"training step {Step} failed: {ExceptionChain.Describe(e)}";
+            }
+        }
+        // Across processes, a task that failed on any of them is quarantined on all, so that they reduce the same losses.
+        var agreed = _dataParallel?.Agree(failures) ?? failures;
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            if (agreed[i] is { } reason)
+            {
+                Quarantine(tasks[i], reason);
+                stepped.RemoveAll(s => s.Task == tasks[i]);
             }
         }
 
@@ -354,7 +382,7 @@ public sealed class JointTrainer : IDisposable
         var shards = _dataParallel?.Group.Size ?? 1;
         if (_dataParallel is { } group)
         {
-            values = group.Group.ReduceScalars(values);
+            values = group.ReduceLosses(values);
         }
         for (var i = 0; i < stepped.Count; i++)
         {
@@ -378,6 +406,9 @@ public sealed class JointTrainer : IDisposable
 
         if (trained.Count > 0)
         {
+            // Every process asks once whether any backward pass failed; once none did, what fails is host code, not a plugin's.
+            var asked = false;
+            var confirmed = false;
             try
             {
                 var mode = _options.GradientClipping.ToLowerInvariant();
@@ -385,10 +416,16 @@ public sealed class JointTrainer : IDisposable
                     ? new PerTaskGradientClip(_parameters, _options.GradientClipNorm)
                     : null;
                 var weightingStep = new WeightingStep(trained.Select(t => t.Id).ToList(), losses, _sharedParameters,
-                    representations, Step, random, lossValues, perTaskClip);
+                    representations, Step, random, lossValues, perTaskClip, _dataParallel);
                 var weights = _weighting.Backward(weightingStep);
+                asked = true;
+                if (_dataParallel?.AnyBackwardFailed(false) == true)
+                {
+                    throw new FailedOnAnotherRankException($"Step {Step}'s backward pass");
+                }
+                confirmed = true;
                 // Every process clips and steps the same averaged gradient.
-                _dataParallel?.Buckets.AverageGradients();
+                _dataParallel?.AverageGradients();
                 for (var i = 0; i < trained.Count; i++)
                 {
                     trained[i].LossWeight = weights[i];
@@ -403,12 +440,17 @@ public sealed class JointTrainer : IDisposable
                 }
                 _optimizers.Step(trained.Select(t => t.Id), trained.Select(t => _branchOf(t.Id)));
             }
-            catch (Exception e) when (IsPluginFault(e))
+            catch (Exception e) when (IsPluginFault(e) && !confirmed)
             {
+                if (!asked)
+                {
+                    // Every process comes here together: the others learn now that this one failed.
+                    _dataParallel?.AnyBackwardFailed(true);
+                }
                 // The backward pass runs through the plugins' heads and losses: find whose fails, take it
                 // out, and skip this step's update rather than apply a partial gradient.
                 _logger.LogError("Step {Step}: the backward pass failed ({Error}); looking for the task whose code fails", Step, e.Message);
-                var culprits = 0;
+                var culprits = new string?[trained.Count];
                 for (var i = 0; i < trained.Count; i++)
                 {
                     try
@@ -417,13 +459,20 @@ public sealed class JointTrainer : IDisposable
                     }
                     catch (Exception taskError) when (IsPluginFault(taskError))
                     {
-                        Quarantine(trained[i], $"training step {Step} failed in the backward pass: {ExceptionChain.Describe(taskError)}");
-                        culprits++;
+                        culprits[i] = $"training step {Step} failed in the backward pass: {ExceptionChain.Describe(taskError)}";
+                    }
+                }
+                culprits = _dataParallel?.Agree(culprits) ?? culprits;
+                for (var i = 0; i < trained.Count; i++)
+                {
+                    if (culprits[i] is { } reason)
+                    {
+                        Quarantine(trained[i], reason);
                     }
                 }
                 _optimizers.ZeroGradients();
                 records.Clear();
-                if (culprits == 0)
+                if (culprits.All(c => c is null))
                 {
                     // Every task's own backward pass works, so the fault is the weighting's: host code, not a plugin to quarantine.
                     throw;
@@ -497,8 +546,11 @@ public sealed class JointTrainer : IDisposable
     }
 
     // Clipping sees the encoder, every live head in task-id order, and the branches, as one optimizer would.
-    private void RefreshParameters() =>
+    private void RefreshParameters()
+    {
         _parameters = _encoder.parameters().Where(p => p.requires_grad)
             .Concat(_roster.Tasks.SelectMany(t => t.Head.parameters().Where(p => p.requires_grad)))
             .Concat(_branches.Values.SelectMany(b => b.parameters())).ToList();
+        _dataParallel?.ParametersChanged();
+    }
 }

@@ -11,6 +11,7 @@ namespace MtlHost.Core.Weighting;
 public sealed class WeightingStep
 {
     private readonly PerTaskGradientClip? _perTaskClip;
+    private readonly ITaskGradientAveraging? _averaging;
     private double[]? _lossValues;
 
     /// <summary>Creates the step.</summary>
@@ -31,12 +32,17 @@ public sealed class WeightingStep
     /// Clip each task's gradient before they are added up in <see cref="BackwardWeighted"/>, or <see langword="null"/> to
     /// leave clipping to the caller.
     /// </param>
+    /// <param name="averaging">
+    /// Across processes, averages <see cref="SharedGradients"/> and <see cref="RepresentationGradients"/> over them before a
+    /// weighting sees them; <see langword="null"/> for one process.
+    /// </param>
     /// <exception cref="ArgumentException">The lists do not line up, or there is no task.</exception>
     public WeightingStep(IReadOnlyList<string> taskIds, IReadOnlyList<Tensor> losses, IReadOnlyList<Parameter> sharedParameters,
         IReadOnlyList<Tensor> representations, int step, Random random, IReadOnlyList<double>? lossValues = null,
-        PerTaskGradientClip? perTaskClip = null)
+        PerTaskGradientClip? perTaskClip = null, ITaskGradientAveraging? averaging = null)
     {
         _perTaskClip = perTaskClip;
+        _averaging = averaging;
         if (lossValues is not null && lossValues.Count != losses.Count)
         {
             throw new ArgumentException($"Got {lossValues.Count} loss value(s) for {losses.Count} loss(es).");
@@ -123,8 +129,13 @@ public sealed class WeightingStep
     /// returned instead of accumulated, and their <c>grad</c> is left empty for
     /// <see cref="SetSharedGradient"/>.
     /// </summary>
-    /// <returns>[K, P]: row i is ∂L_i/∂θ_shared, flattened in <see cref="SharedParameters"/> order.</returns>
-    public Tensor SharedGradients()
+    /// <returns>
+    /// [K, P]: row i is ∂L_i/∂θ_shared, flattened in <see cref="SharedParameters"/> order; across processes, its mean over
+    /// them (the heads' gradients stay this process's own, for the trainer to average with the rest).
+    /// </returns>
+    public Tensor SharedGradients() => Averaged(ComputeSharedGradients);
+
+    private Tensor ComputeSharedGradients()
     {
         var rows = new List<Tensor>(Count);
         using (var scope = NewDisposeScope())
@@ -150,7 +161,7 @@ public sealed class WeightingStep
     /// batch and the token positions (tasks have their own inputs of different lengths). Leaves every
     /// <c>grad</c> untouched and keeps the graph for a later backward pass.
     /// </summary>
-    /// <returns>[K, H].</returns>
+    /// <returns>[K, H]; across processes, its mean over them.</returns>
     /// <exception cref="InvalidOperationException">The step has no representations.</exception>
     public Tensor RepresentationGradients()
     {
@@ -158,6 +169,32 @@ public sealed class WeightingStep
         {
             throw new InvalidOperationException("This step carries no shared representations.");
         }
+        return Averaged(ComputeRepresentationGradients);
+    }
+
+    // Every process reaches the averaging, the one whose backward pass threw included, so none waits for another.
+    private Tensor Averaged(Func<Tensor> compute)
+    {
+        if (_averaging is null)
+        {
+            return compute();
+        }
+        Tensor rows;
+        try
+        {
+            rows = compute();
+        }
+        catch (Exception e)
+        {
+            _averaging.Fail(e);
+            throw;
+        }
+        _averaging.Average(rows);
+        return rows;
+    }
+
+    private Tensor ComputeRepresentationGradients()
+    {
         using var scope = NewDisposeScope();
         var rows = new Tensor[Count];
         for (var i = 0; i < Count; i++)

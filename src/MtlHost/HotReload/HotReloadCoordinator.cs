@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
 using MtlHost.Abstractions.Messages;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Training;
 using MtlHost.Plugins;
 
@@ -15,6 +16,12 @@ namespace MtlHost.HotReload;
 /// their heads), quarantines versions that fail to load, validate or train (the last good version keeps
 /// training), and proves every old load context is collected. Every plugin is shadow-copied first.
 /// </summary>
+/// <remarks>
+/// Across processes (<c>mpirun … train --watch</c>), rank 0 alone watches the folder and decides; at every boundary it
+/// sends the other ranks its changes with the files of each version (<see cref="PluginChangeExchange"/>), every rank
+/// prepares and applies them alike, and a version that fails on any rank is quarantined on every rank with that rank's
+/// reason, so the ranks always train the same tasks.
+/// </remarks>
 public sealed class HotReloadCoordinator : IDisposable
 {
     private static readonly EventId ReloadEvent = new(4000, "PluginReload");
@@ -31,6 +38,8 @@ public sealed class HotReloadCoordinator : IDisposable
     private readonly List<Probation> _probations = [];
     private readonly UnloadProver _unloads;
     private readonly PluginStatusFile? _statusFile;
+    private readonly IProcessGroup _group;
+    private readonly PluginChangeExchange _exchange;
     private PluginFolderWatcher? _watcher;
     private BackgroundPreparer? _preparer;
     private JointTrainer? _trainer;
@@ -44,15 +53,21 @@ public sealed class HotReloadCoordinator : IDisposable
     /// <param name="options">Debounce, timeouts, probation.</param>
     /// <param name="logger">Receives one structured event per add, replace, remove, quarantine and unload.</param>
     /// <param name="shadowRoot">Where shadow copies go (the system temp folder by default).</param>
+    /// <param name="group">
+    /// The processes training together; on ranks other than 0, <paramref name="pluginsDirectory"/> is not read: the plugins
+    /// come from rank 0. <see langword="null"/> for one process.
+    /// </param>
     public HotReloadCoordinator(string pluginsDirectory, TaskPluginLoader loader, TaskRuntimeFactory factory, HotReloadOptions options,
-        ILogger logger, string? shadowRoot = null)
+        ILogger logger, string? shadowRoot = null, IProcessGroup? group = null)
     {
-        _directory = Path.GetFullPath(pluginsDirectory);
         _loader = loader;
         _factory = factory;
         _options = options;
         _logger = logger;
         _shadow = new PluginShadowCopier(shadowRoot);
+        _group = group ?? new SingleProcessGroup();
+        _exchange = new PluginChangeExchange(_group, Path.Combine(_shadow.Root, "received"));
+        _directory = _group.IsRoot ? Path.GetFullPath(pluginsDirectory) : _exchange.ReceivedDirectory;
         _statusFile = options.StatusFile is null ? null : new PluginStatusFile(options.StatusFile);
         _unloads = new UnloadProver(options, _shadow, (kind, step, plugin, version, milliseconds, message, level) =>
             Report(kind, step, plugin, null, version, null, milliseconds, message, null, null, level));
@@ -75,12 +90,18 @@ public sealed class HotReloadCoordinator : IDisposable
     /// <exception cref="PluginFolderException">The folder does not exist.</exception>
     public IReadOnlyList<TaskRuntime> LoadInitial()
     {
-        var candidates = PluginDiscovery.Discover(_directory);
-        _watcher = new PluginFolderWatcher(_directory, _options.Debounce, _options.PollInterval);
-        var runtimes = new List<TaskRuntime>();
-        foreach (var candidate in candidates)
+        var candidates = _group.IsRoot ? PluginDiscovery.Discover(_directory) : [];
+        if (_group.IsRoot)
         {
-            var prepared = Prepare(candidate, 0);
+            _watcher = new PluginFolderWatcher(_directory, _options.Debounce, _options.PollInterval);
+        }
+        // Across processes, rank 0's plugins reach every rank: the others start from the same files.
+        var changes = _exchange.Exchange(candidates.Select(c => new PreparedChange(c.Name, PrepareFiles(c, CancellationToken.None))).ToList(), PrepareReceived);
+        var runtimes = new List<TaskRuntime>();
+        foreach (var change in changes)
+        {
+            var candidate = change.Preparation!.Candidate;
+            var prepared = Complete(change.Preparation, 0, null);
             if (prepared is null)
             {
                 continue;
@@ -93,7 +114,7 @@ public sealed class HotReloadCoordinator : IDisposable
             }
             Activate(prepared.Plugin);
         }
-        if (_options.PrepareInBackground)
+        if (_options.PrepareInBackground && _watcher is not null)
         {
             // From now on the preparer takes the watcher's changes; the training thread takes them prepared.
             _preparer = new BackgroundPreparer(_watcher, PrepareChange, _logger);
@@ -126,7 +147,7 @@ public sealed class HotReloadCoordinator : IDisposable
     {
         var trainer = _trainer ?? throw new InvalidOperationException("Attach the trainer before applying plugin changes.");
         CheckProbations(trainer);
-        if (_watcher is null)
+        if (_watcher is null && _group.Size == 1)
         {
             return 0;
         }
@@ -236,7 +257,17 @@ public sealed class HotReloadCoordinator : IDisposable
         Status.LiveContexts, Status.FailedUnloads, Status.LateUnloads, Status.Plugins, Status.Events);
 
     // The changes to apply now: prepared by the preparer, or (without it) prepared here one by one, each just before it is applied.
+    // Across processes, rank 0's changes, received by every rank at every boundary (a collective, even when nothing changed).
     private IEnumerable<PreparedChange> TakeChanges()
+    {
+        if (_group.Size == 1)
+        {
+            return TakeLocalChanges();
+        }
+        return _exchange.Exchange(_group.IsRoot ? TakeLocalChanges().ToList() : [], PrepareReceived);
+    }
+
+    private IEnumerable<PreparedChange> TakeLocalChanges()
     {
         if (_preparer is not null)
         {
@@ -244,6 +275,9 @@ public sealed class HotReloadCoordinator : IDisposable
         }
         return _watcher!.TakeChanges().Select(c => c.Name).Distinct(StringComparer.Ordinal).Select(name => PrepareChange(name, CancellationToken.None));
     }
+
+    // On a rank other than 0, at the boundary: the version rank 0 sent, as written into this rank's received folder.
+    private PluginPreparation PrepareReceived(PluginCandidate candidate) => PrepareFiles(candidate, CancellationToken.None);
 
     // Off the training thread (or on it, without the preparer): the plugin's files as they are now, prepared. Changes nothing of the run.
     private PreparedChange PrepareChange(string name, CancellationToken cancellation) =>
@@ -432,10 +466,6 @@ public sealed class HotReloadCoordinator : IDisposable
         Retire(probation.Current, failed, step);
     }
 
-    // Loads a shadow copy, validates it and prepares its tasks, all on the calling thread; on failure quarantines the version and returns null.
-    private PreparedPlugin? Prepare(PluginCandidate candidate, int step, ActivePlugin? previous = null) =>
-        Complete(PrepareFiles(candidate, CancellationToken.None), step, previous);
-
     // The half of preparing a version that may run while a step is in flight: shadow copy, load (descriptors checked), each
     // task's data read and tokenized. It draws nothing from torch's generator (the step holds it for its whole length, and a
     // draw here would shift its dropout masks) and changes nothing of the run: every decision is left to Complete.
@@ -494,17 +524,44 @@ public sealed class HotReloadCoordinator : IDisposable
         };
     }
 
-    // The half of preparing a version that runs on the training thread at a step boundary, in the order of the checks it
-    // always had: heads on a dry batch (they draw from torch's generator), task ids unique in the run, each task's data,
-    // then its head built. On failure quarantines the version and returns null.
+    // The half of preparing a version that runs on the training thread at a step boundary; on failure quarantines the
+    // version and returns null. Across processes every rank learns whether it failed on any rank, and if so every rank
+    // quarantines it with the reason of the lowest rank it failed on: the ranks keep training the same tasks.
     private PreparedPlugin? Complete(PluginPreparation preparation, int step, ActivePlugin? previous)
     {
         var clock = Stopwatch.StartNew();
         double Elapsed() => preparation.Milliseconds + clock.Elapsed.TotalMilliseconds;
+        string? failure = null;
+        string? failedVersion = null;
+        var prepared = CompleteHere(preparation, step, (reason, version) => (failure, failedVersion) = (_shadowPaths.ToOriginal(reason), version));
+        var agreed = _group.AgreeOnFailure(failure);
+        if (agreed is null)
+        {
+            return prepared is null ? null : prepared with { Milliseconds = Elapsed() };
+        }
+        if (prepared is not null)
+        {
+            // It worked here but not on another rank.
+            foreach (var runtime in prepared.Runtimes)
+            {
+                runtime.Dispose();
+            }
+            Retire(prepared.Plugin, [], step);
+            failedVersion = prepared.Plugin.Version;
+        }
+        Quarantine(preparation.Candidate.Name, previous, failedVersion, step, Elapsed(), agreed);
+        return null;
+    }
+
+    // Completing on this process alone, in the order of the checks it always had: heads on a dry batch (they draw from
+    // torch's generator), task ids unique in the run, each task's data, then its head built. On failure cleans up, tells
+    // `failed` the reason and the version (null when not loaded), and returns null.
+    private PreparedPlugin? CompleteHere(PluginPreparation preparation, int step, Action<string, string?> failed)
+    {
         var candidate = preparation.Candidate;
         if (preparation.CopyProblem is { } copyProblem)
         {
-            Quarantine(candidate.Name, previous, null, step, Elapsed(), copyProblem);
+            failed(copyProblem, null);
             return null;
         }
         var copy = preparation.Copy!;
@@ -512,7 +569,7 @@ public sealed class HotReloadCoordinator : IDisposable
         var refused = plugin is null ? preparation.Refused : _loader.ValidateHeads(plugin);
         if (refused is not null)
         {
-            Quarantine(candidate.Name, previous, null, step, Elapsed(), refused.Reason);
+            failed(refused.Reason, null);
             if (refused.LoadContext is { } refusedContext)
             {
                 _unloads.Prove(candidate.Name, "(refused)", refusedContext, copy, step);
@@ -532,8 +589,7 @@ public sealed class HotReloadCoordinator : IDisposable
         if (clash is not null)
         {
             Retire(active, [], step);
-            Quarantine(candidate.Name, previous, active.Version, step, Elapsed(),
-                $"task id '{clash}' is already provided by plugin '{owners[clash]}'; task ids must be unique across plugins.");
+            failed($"task id '{clash}' is already provided by plugin '{owners[clash]}'; task ids must be unique across plugins.", active.Version);
             return null;
         }
 
@@ -548,12 +604,12 @@ public sealed class HotReloadCoordinator : IDisposable
                     created.Dispose();
                 }
                 Retire(active, [], step);
-                Quarantine(candidate.Name, previous, active.Version, step, Elapsed(), problem!);
+                failed(problem!, active.Version);
                 return null;
             }
             runtimes.Add(runtime);
         }
-        return new PreparedPlugin(active, runtimes, Elapsed());
+        return new PreparedPlugin(active, runtimes, preparation.Milliseconds);
     }
 
     // A dataset adapter runs the plugin's own code on the plugin's data: it may throw or hang, so it runs with a timeout.

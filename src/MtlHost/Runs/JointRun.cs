@@ -144,6 +144,8 @@ internal sealed class JointRun
                     settings.PluginsDirectory, hotReload.ShadowDirectory);
             }
             _events?.OnStarted(new TrainingRunContext(trainer, hotReload, _outDirectory, WriteCheckpoint, resume?.Directory));
+            // Across processes, only an agreed stop ends training (see BetweenSteps).
+            using var stop = _group.Size == 1 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
             void BetweenSteps()
             {
                 // First, so that a plugin change that goes wrong cannot cost the steps since the last checkpoint.
@@ -154,8 +156,14 @@ internal sealed class JointRun
                 }
                 hotReload?.ApplyPendingChanges();
                 _events?.OnBetweenSteps();
+                // A stop (Ctrl-C, SIGTERM) reaches the processes at different moments: they stop together, after the step
+                // that follows the first one to see it, so that none leaves the others waiting in that step's collectives.
+                if (_group.Size > 1 && _group.AnyRank(cancellationToken.IsCancellationRequested))
+                {
+                    stop.Cancel();
+                }
             }
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
             if (!settings.Training.HasStepsLeft(trainer.Step) || selection.Tracker.ShouldStop)
             {
                 // The checkpointed run had finished (step budget, or early stop): evaluate and summarise only.
@@ -179,6 +187,7 @@ internal sealed class JointRun
             ended(trainer.Tasks);
         }
 
+        VerifySameWeights(trainer);
         if (trainer.Step != lastCheckpointStep)
         {
             WriteCheckpoint();
@@ -233,6 +242,24 @@ internal sealed class JointRun
         _logger.LogInformation("Training on {Processes} processes (rank {Rank}): each step every process trains its shard of the same tasks' batches " +
                                "(--batch-size {BatchSize} each, {Total} in all)", _group.Size, _group.Rank, _settings.Training.BatchSize,
             _settings.Training.BatchSize * _group.Size);
+    }
+
+    // With several processes: every one must end with the model rank 0 saves, bit for bit; a difference is a bug of the
+    // data parallelism (a decision one process took alone), reported on every process rather than saved unnoticed.
+    private void VerifySameWeights(JointTrainer trainer)
+    {
+        if (_group.Size == 1)
+        {
+            return;
+        }
+        var mine = ModelFingerprint.Of(trainer);
+        var root = BitConverter.ToUInt64(_group.BroadcastBytes(_group.IsRoot ? BitConverter.GetBytes(mine) : null));
+        if (_group.AnyRank(mine != root))
+        {
+            throw new InvalidOperationException($"the {_group.Size} processes ended with different weights (rank {_group.Rank}: {mine:x16}, " +
+                                                $"rank 0: {root:x16}); this is a bug of data-parallel training: please report it with the run's log.");
+        }
+        _logger.LogInformation("The {Processes} processes ended with the same weights (fingerprint {Fingerprint:x16})", _group.Size, mine);
     }
 
     // The encoder the run starts from: pretrained (or random), or the one of the checkpoint it resumes, frozen as asked, on the device.

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions;
 using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Training;
 using MtlHost.Hosting;
 using MtlHost.HotReload;
@@ -41,9 +42,14 @@ internal sealed class RunTasks : IDisposable
     /// <param name="loader">Loads plugin DLLs.</param>
     /// <param name="factory">Prepares a task.</param>
     /// <param name="logger">Logging.</param>
+    /// <param name="group">
+    /// The processes training together: with <paramref name="watch"/>, rank 0 alone reads the plugins folder and sends
+    /// the plugins to the others.
+    /// </param>
     /// <returns>The tasks.</returns>
     /// <exception cref="UsageException">The folder holds no plugin, or no task can train.</exception>
-    public static RunTasks Load(HostSettings settings, bool watch, TaskPluginLoader loader, TaskRuntimeFactory factory, ILogger logger)
+    public static RunTasks Load(HostSettings settings, bool watch, TaskPluginLoader loader, TaskRuntimeFactory factory, ILogger logger,
+        IProcessGroup group)
     {
         var runtimes = new List<TaskRuntime>();
         var refused = new List<RunSummary.Refusal>();
@@ -54,8 +60,9 @@ internal sealed class RunTasks : IDisposable
             if (watch)
             {
                 // The run folder keeps the plugins' status current, so 'plugins list --run DIR' can see a running trainer.
-                var options = settings.HotReload with { StatusFile = Path.Combine(settings.OutDirectory, PluginStatusFile.FileName) };
-                hotReload = new HotReloadCoordinator(settings.PluginsDirectory, loader, factory, options, logger);
+                // Rank 0 alone writes the run folder.
+                var options = settings.HotReload with { StatusFile = group.IsRoot ? Path.Combine(settings.OutDirectory, PluginStatusFile.FileName) : null };
+                hotReload = new HotReloadCoordinator(settings.PluginsDirectory, loader, factory, options, logger, group: group);
                 try
                 {
                     runtimes.AddRange(hotReload.LoadInitial());

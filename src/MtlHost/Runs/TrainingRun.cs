@@ -67,10 +67,10 @@ public sealed class TrainingRun
         }
         try
         {
-            if (_options.Watch)
+            if (_options.Serving)
             {
-                throw new UsageException("hot reload (--watch, serve) does not run across processes yet; start it without mpirun, " +
-                                         "or train across processes without --watch.");
+                throw new UsageException("serve does not run across processes (its dashboard and controls are one process's); " +
+                                         "start it without mpirun, or use 'mpirun … train --watch' for hot reload across processes.");
             }
             // Without --out the run folder is named after the time each process reads it: rank 0's name is everyone's.
             var settings = _settings with { OutDirectory = group.BroadcastString(_settings.OutDirectory) };
@@ -108,7 +108,7 @@ public sealed class TrainingRun
         var tokenizer = BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary());
         var factory = new TaskRuntimeFactory(tokenizer, headOptions, device, settings.Training, logger);
 
-        using var tasks = RunTasks.Load(settings, _options.Watch, loader, factory, logger);
+        using var tasks = RunTasks.Load(settings, _options.Watch, loader, factory, logger, group);
         var summary = _options.SingleTask
             ? SingleTaskBaselines.Train(settings, tasks, device, tokenizer.PadId, _options.ShowProgress, group, logger, cancellationToken)
             : new JointRun(settings, settings.OutDirectory, device, tokenizer.PadId, _options.ShowProgress, this, group, logger)

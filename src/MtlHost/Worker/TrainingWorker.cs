@@ -78,6 +78,7 @@ public sealed class TrainingWorker : BackgroundService
             var run = new TrainingRun(settings, new TrainingRunOptions
             {
                 Watch = true,
+                Serving = true,
                 SingleTask = _command.Has("single-task"),
                 ShowProgress = ConsoleProgress.IsWanted(json),
             }, _runLogger);

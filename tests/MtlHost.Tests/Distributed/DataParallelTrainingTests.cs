@@ -31,12 +31,22 @@ public sealed class DataParallelTrainingTests : IDisposable
         _runs.Dispose();
     }
 
-    [Fact]
-    public void Two_processes_with_half_batches_train_as_one_process_with_whole_batches()
+    // ew: the losses' sum; uw: learns from the averaged losses; pcgrad: averages each task's gradient before its algebra
+    // (and needs every task each step).
+    [Theory]
+    [InlineData("ew")]
+    [InlineData("uw")]
+    [InlineData("pcgrad")]
+    public void Two_processes_with_half_batches_train_as_one_process_with_whole_batches(string weighting)
     {
-        var two = MpiRun.Run(2, Train(_runs.Combine("two"), batchSize: 4), Limit);
+        string[] Args(string run, int batchSize) =>
+        [
+            .. Train(_runs.Combine(run), batchSize), "--weighting", weighting,
+            .. weighting == "pcgrad" ? new[] { "--sampler", "all-tasks" } : [],
+        ];
+        var two = MpiRun.Run(2, Args("two", batchSize: 4), Limit);
         two.ExitCode.ShouldBe(0, two.Output);
-        using var one = HostProcess.Start(Train(_runs.Combine("one"), batchSize: 8).Skip(2).ToArray());
+        using var one = HostProcess.Start(Args("one", batchSize: 8).Skip(2).ToArray());
         one.WaitForExit().ShouldBe(0, one.Error);
 
         var oneWeights = Weights(_runs.Combine("one", "checkpoint"));
@@ -70,14 +80,20 @@ public sealed class DataParallelTrainingTests : IDisposable
     }
 
     [Fact]
-    public void A_weighting_that_cannot_train_across_processes_ends_every_process_with_a_message()
+    public void A_task_that_fails_on_one_process_only_is_quarantined_on_every_process_and_the_others_train_on()
     {
-        var args = Train(_runs.Combine("uw"), batchSize: 4).Append("--weighting").Append("uw").ToArray();
-        var two = MpiRun.Run(2, args, Limit);
+        PluginCompiler.Build(_plugins.Path, "Flaky", new PluginCompiler.Variant("flaky", TrainingFailsOnRank1: true));
+        var run = _runs.Combine("flaky");
+        var two = MpiRun.Run(2, [.. Train(run, batchSize: 4), "--sampler", "all-tasks"], Limit);
 
-        two.ExitCode.ShouldNotBe(0, two.Output);
-        two.Output.ShouldContain("'uw' weighting does not train across processes yet");
-        two.Elapsed.ShouldBeLessThan(Limit);
+        // Rank 1 alone would have quarantined it and left rank 0 waiting for its loss: both quarantine it, with rank 1's reason.
+        two.ExitCode.ShouldBe(0, two.Output);
+        var tasks = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("tasks").EnumerateArray()
+            .ToDictionary(t => t.GetProperty("id").GetString()!, t => t);
+        tasks["flaky"].GetProperty("state").GetString().ShouldBe("Quarantined");
+        tasks["flaky"].GetProperty("quarantineReason").GetString()!.ShouldContain("the head failed on rank 1");
+        tasks["spam"].GetProperty("steps").GetInt32().ShouldBe(6);
+        tasks["wordclass"].GetProperty("steps").GetInt32().ShouldBe(6);
     }
 
     // dotnet mtlhost.dll train …: the first two items are the program, for mpirun; a HostProcess takes the rest.

@@ -36,6 +36,17 @@ public sealed class MpiProbeTests
     }
 
     [Fact]
+    public void Large_gradients_reduced_in_place_average_like_the_buckets()
+    {
+        // Three parameters of 1 KiB or more skip the buckets, one of them with a gradient on rank 0 only.
+        var run = MpiRun.RunProbe(2, "buckets-in-place", HangLimit);
+
+        run.ExitCode.ShouldBe(0, run.Output);
+        run.Output.ShouldContain("rank 0/2 buckets-in-place ok", customMessage: run.Output);
+        run.Output.ShouldContain("rank 1/2 buckets-in-place ok", customMessage: run.Output);
+    }
+
+    [Fact]
     public void Three_ranks_average_alike()
     {
         // An odd number of ranks: a mean that is not a power-of-two division, and Open MPI's non-pairwise algorithms.

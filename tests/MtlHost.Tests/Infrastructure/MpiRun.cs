@@ -52,27 +52,7 @@ public static class MpiRun
     /// <returns>What happened.</returns>
     public static Result Run(int ranks, IReadOnlyList<string> command, TimeSpan timeout, string? marker = null)
     {
-        var mpirun = Executable ?? throw new InvalidOperationException(InstallHint);
-        if (!File.Exists(Probe))
-        {
-            throw new InvalidOperationException($"{Probe} is missing; build tests/MtlHost.Tests (it references the probe).");
-        }
-        var start = new ProcessStartInfo(mpirun)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        // --allow-run-as-root: CI and the development machines run as root, which mpirun refuses without it.
-        // --oversubscribe: more ranks than cores is fine for a correctness test (2 cores here).
-        // btl self,vader: the ranks talk through shared memory only; oob over lo: mpirun talks to them over loopback,
-        // so the tests open no socket on any other interface.
-        foreach (var arg in new[] { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--mca", "btl", "self,vader", "--mca", "oob_tcp_if_include", "lo" }.Concat(command))
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = StartInfo(ranks, command);
         var output = new StringBuilder();
         var clock = Stopwatch.StartNew();
         TimeSpan? markerAt = null;
@@ -114,6 +94,37 @@ public static class MpiRun
         {
             return new Result(process.ExitCode, output.ToString(), elapsed, markerAt is { } at ? elapsed - at : null);
         }
+    }
+
+    /// <summary>What starts <paramref name="command"/> on <paramref name="ranks"/> ranks of this machine, output and error redirected.</summary>
+    /// <param name="ranks">How many processes.</param>
+    /// <param name="command">The program and its arguments.</param>
+    /// <returns>The start info.</returns>
+    /// <exception cref="InvalidOperationException">mpirun is not installed (the message says how to install it) or the probe is not built.</exception>
+    public static ProcessStartInfo StartInfo(int ranks, IReadOnlyList<string> command)
+    {
+        var mpirun = Executable ?? throw new InvalidOperationException(InstallHint);
+        if (!File.Exists(Probe))
+        {
+            throw new InvalidOperationException($"{Probe} is missing; build tests/MtlHost.Tests (it references the probe).");
+        }
+        var start = new ProcessStartInfo(mpirun)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        // --allow-run-as-root: CI and the development machines run as root, which mpirun refuses without it.
+        // --oversubscribe: more ranks than cores is fine for a correctness test (2 cores here).
+        // btl self,vader: the ranks talk through shared memory only; oob over lo: mpirun talks to them over loopback,
+        // so the tests open no socket on any other interface.
+        foreach (var arg in new[] { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--mca", "btl", "self,vader", "--mca", "oob_tcp_if_include", "lo" }.Concat(command))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        return start;
     }
 
     private static string RealPath(string path)

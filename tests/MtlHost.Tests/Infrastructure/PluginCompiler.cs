@@ -29,9 +29,15 @@ public static class PluginCompiler
     /// <param name="TrainingThrowsWithCause">Whether the head's forward throws an exception with a cause when gradients flow (passes validation, fails in training).</param>
     /// <param name="TrainingMissesAFile">Whether the head's forward, when gradients flow, throws a <c>FileNotFoundException</c> naming a file in the folder the plugin was loaded from.</param>
     /// <param name="FileData">Whether the task reads the SDK's JSON-lines files from <c>data/&lt;id&gt;/</c> in its folder instead of generating its data.</param>
+    /// <param name="TrainingFailsOnRank1">
+    /// Whether the head's forward throws when gradients flow in MPI rank 1 only (Open MPI's <c>OMPI_COMM_WORLD_RANK</c>):
+    /// a plugin that fails on one process of a data-parallel run and works on the others.
+    /// </param>
+    /// <param name="DataFailsOnRank1">Whether the dataset adapter throws in MPI rank 1 only.</param>
     public sealed record Variant(string TaskId, string Version = "1.0.0.0", bool HiddenLayer = false, bool HeadThrows = false,
         bool NanWhenTraining = false, int DataDelayMilliseconds = 0, bool ConstructorTypeInitializerThrows = false,
-        bool DataThrowsWithCause = false, bool TrainingThrowsWithCause = false, bool TrainingMissesAFile = false, bool FileData = false);
+        bool DataThrowsWithCause = false, bool TrainingThrowsWithCause = false, bool TrainingMissesAFile = false, bool FileData = false,
+        bool TrainingFailsOnRank1 = false, bool DataFailsOnRank1 = false);
 
     /// <summary>Compiles <paramref name="variant"/> into <c>&lt;pluginsDirectory&gt;/&lt;name&gt;/&lt;name&gt;.dll</c>.</summary>
     /// <param name="pluginsDirectory">The plugins folder.</param>
@@ -61,6 +67,8 @@ public static class PluginCompiler
             ? $"throw new InvalidOperationException(\"head of {variant.TaskId} {variant.Version} is broken\");"
             : variant.TrainingMissesAFile
                 ? "if (hiddenStates.requires_grad) throw new System.IO.FileNotFoundException(\"Could not find file '\" + System.IO.Path.Combine(Folder, \"lexicon.txt\") + \"'.\"); return classifier.forward(hiddenStates.select(1, 0));"
+            : variant.TrainingFailsOnRank1
+                ? "if (hiddenStates.requires_grad && OnRank1) throw new InvalidOperationException(\"the head failed on rank 1\"); return classifier.forward(hiddenStates.select(1, 0));"
             : variant.TrainingThrowsWithCause
                 ? "if (hiddenStates.requires_grad) throw new InvalidOperationException(\"the head failed\", new ArithmeticException(\"overflow in layer 2\")); return classifier.forward(hiddenStates.select(1, 0));"
             : variant.HiddenLayer
@@ -73,6 +81,10 @@ public static class PluginCompiler
         if (variant.DataThrowsWithCause)
         {
             delay += "throw new InvalidOperationException(\"the vocabulary could not be read\", new FormatException(\"line 7 is not a number\"));";
+        }
+        if (variant.DataFailsOnRank1)
+        {
+            delay += "if (OnRank1) throw new InvalidOperationException(\"the data is not on rank 1\");";
         }
         var constructor = variant.ConstructorTypeInitializerThrows
             ? "public ReloadTask() { _ = Settings.Culture; } private static class Settings { public static readonly string Culture = Find(); " +
@@ -99,6 +111,7 @@ public static class PluginCompiler
                 public override IReadOnlyList<string> Labels => new[] { "short", "long" };
                 // The folder the plugin was loaded from, for messages that name a file of it.
                 internal static string Folder = "";
+                internal static bool OnRank1 => Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") == "1";
                 {{constructor}}
                 {{dataset}}
                 public override TaskHead CreateHead(HeadOptions options) => new Head(options.HiddenSize);
