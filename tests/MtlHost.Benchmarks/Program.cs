@@ -21,8 +21,8 @@ var encoder = Option("--encoder") ?? "tiny";
 // comparable to another taken with the same number of threads.
 var threads = int.Parse(Option("--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 TorchSharp.torch.set_num_threads(threads);
-// peer builds its own MiniLM-shaped encoder, whatever --encoder says.
-Console.WriteLine($"MtlHost benchmarks — {which}{(which is "peer" ? "" : $", encoder {encoder}")}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()} (--threads)");
+// peer builds its own MiniLM-shaped encoder, whatever --encoder says; onnx takes the checkpoint's.
+Console.WriteLine($"MtlHost benchmarks — {which}{(which is "peer" or "onnx" ? "" : $", encoder {encoder}")}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()} (--threads)");
 
 if (which is "resume")
 {

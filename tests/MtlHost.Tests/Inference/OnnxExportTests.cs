@@ -119,14 +119,17 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
             {
                 foreach (var (x, y) in a.Tasks.Zip(b.Tasks))
                 {
+                    // A token task's unit is the word, as its metric (token accuracy) counts; the others', the text.
                     var (same, total) = agreed.GetValueOrDefault(x.TaskId);
-                    agreed[x.TaskId] = (same + (Agree(x, y) ? 1 : 0), total + 1);
+                    agreed[x.TaskId] = x.Words is { } words
+                        ? (same + words.Zip(y.Words!).Count(w => w.First.Label == w.Second.Label), total + words.Count)
+                        : (same + (Agree(x, y) ? 1 : 0), total + 1);
                 }
             }
         }
         foreach (var (task, (same, total)) in agreed)
         {
-            log.WriteLine($"{task}: int8 agrees with fp32 on {same}/{total} validation texts ({100.0 * same / total:0.00}%)");
+            log.WriteLine($"{task}: int8 agrees with fp32 on {same}/{total} validation texts (words of a token task) ({100.0 * same / total:0.00}%)");
             ((double)same / total).ShouldBeGreaterThanOrEqualTo(0.99, task);
         }
     }
@@ -257,12 +260,11 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
         actual.Words?.Select(w => (w.Word, w.Label)).ShouldBe(expected.Words?.Select(w => (w.Word, w.Label)), expected.TaskId);
     }
 
-    // Same label, label set or word labels; a regression value within 0.05 (a twentieth of a syllable).
+    // Same label or label set; a regression value within 0.05 (a twentieth of a syllable).
     private static bool Agree(TaskPrediction a, TaskPrediction b) =>
         a.Label == b.Label
         && (a.Labels ?? []).SequenceEqual(b.Labels ?? [])
-        && Math.Abs((a.Value ?? 0) - (b.Value ?? 0)) <= 0.05
-        && (a.Words ?? []).Select(w => w.Label).SequenceEqual((b.Words ?? []).Select(w => w.Label));
+        && Math.Abs((a.Value ?? 0) - (b.Value ?? 0)) <= 0.05;
 
     // The texts of every sample task's validation split (token tasks: the words joined by spaces).
     private static IEnumerable<string> ValidationTexts(string plugins)
