@@ -39,7 +39,7 @@ public static class OnnxCheckpointExporter
         }
         var source = Path.GetFullPath(checkpointDirectory);
         var manifest = CheckpointReader.ReadManifest(source);
-        var config = ConfigOf(source, manifest);
+        var config = CheckpointEncoder.ConfigOf(source, manifest);
         var encoder = WeightSet.Read(BertOnnxGraph.EncoderSource, CheckpointReader.RequireFile(source, manifest.Encoder.File, "encoder weights"));
         var branches = manifest.Branches.ToDictionary(b => b.Name,
             b => (b.Strategy, Weights: WeightSet.Read($"branch {b.Name}", CheckpointReader.RequireFile(source, b.File, $"weights of encoder branch '{b.Name}'"))),
@@ -150,22 +150,6 @@ public static class OnnxCheckpointExporter
         description.Write(target);
         return new OnnxExportResult(target, [ModelFile, VocabularyFile, OnnxModelDescription.FileName], quantization,
             new FileInfo(modelPath).Length, exported, skipped);
-    }
-
-    private static BertConfig ConfigOf(string source, CheckpointManifest manifest)
-    {
-        var entry = manifest.Encoder;
-        if (!EncoderCatalog.IsKnown(entry.Name))
-        {
-            throw new CheckpointException($"Checkpoint '{source}' names encoder '{entry.Name}', which this host does not know ({string.Join(", ", EncoderCatalog.Names)}).");
-        }
-        var config = EncoderCatalog.ConfigOf(entry.Name);
-        if (config.HiddenSize != entry.HiddenSize || config.LayerCount != entry.Layers || config.HeadCount != entry.Heads)
-        {
-            throw new CheckpointException($"Checkpoint '{source}' has a {entry.Layers}-layer encoder of width {entry.HiddenSize} named '{entry.Name}', " +
-                                          $"but this host's '{entry.Name}' is {config.LayerCount} layers of width {config.HiddenSize}; use the host version that wrote it.");
-        }
-        return config;
     }
 
     // As the predictor finds it: a branch named after the task, or the one unnamed group ('a+b') that holds it.
