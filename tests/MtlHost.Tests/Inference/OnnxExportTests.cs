@@ -197,6 +197,22 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
     }
 
     [Fact]
+    public void Predict_onnx_in_its_own_process_never_loads_libtorch()
+    {
+        var export = Export("int8");
+
+        // The dynamic loader lists every library it initialises (LD_DEBUG=libs), on standard error.
+        using var host = HostProcess.Start(new Dictionary<string, string?> { ["LD_DEBUG"] = "libs" },
+            "predict", "--onnx", export, "--text", "running", "--threads", "1");
+        host.WaitForExit().ShouldBe(0, host.Error);
+
+        host.Output.ShouldContain("onnx export");
+        host.Error.ShouldContain("libonnxruntime.so");
+        host.Error.ShouldNotContain("libtorch");
+        host.Error.ShouldNotContain("LibTorchSharp");
+    }
+
+    [Fact]
     public void Bad_options_exit_2_naming_the_fix()
     {
         var quantize = HostRun.Of("export", "--checkpoint", checkpoint.Checkpoint, "--out", checkpoint.NewFolder(), "--quantize", "int8");
