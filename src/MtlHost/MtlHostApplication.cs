@@ -51,7 +51,8 @@ public static class MtlHostApplication
                 return Serve(command, output, error, cancellationToken);
             }
             using var host = HostFactory.Build(command);
-            if (command.Specs.Any(s => s.Name == "threads"))
+            // predict --onnx runs ONNX Runtime with the thread count (PredictCommand), and never loads libtorch.
+            if (command.Specs.Any(s => s.Name == "threads") && !(command.Verb == "predict" && command.Get("onnx") is not null))
             {
                 // Before any torch work: threads that start it afterwards take this count.
                 TorchThreads.Apply(TorchThreads.Read(host.Services.GetRequiredService<IConfiguration>()),

@@ -8,14 +8,21 @@ using MtlHost.Core.Training;
 // Figures, not pass/fail: each benchmark measures the host against a baseline in the same run
 // and prints the ratio.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args.FirstOrDefault() == "onnx-round")
+{
+    // One timed round of the onnx benchmark in a process of its own: before anything below touches torch, so that an
+    // ONNX Runtime round's RSS has no libtorch in it.
+    return OnnxRound.Run(Option("--backend")!, Option("--model")!, Option("--plugins")!, int.Parse(Option("--threads")!, CultureInfo.InvariantCulture),
+        Option("--texts")!);
+}
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var encoder = Option("--encoder") ?? "tiny";
 // Set, never left to the default: libtorch's default depends on the machine and on OMP_NUM_THREADS, and a figure is only
 // comparable to another taken with the same number of threads.
 var threads = int.Parse(Option("--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 TorchSharp.torch.set_num_threads(threads);
-// peer builds its own MiniLM-shaped encoder, whatever --encoder says.
-Console.WriteLine($"MtlHost benchmarks — {which}{(which is "peer" ? "" : $", encoder {encoder}")}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()} (--threads)");
+// peer builds its own MiniLM-shaped encoder, whatever --encoder says; onnx takes the checkpoint's.
+Console.WriteLine($"MtlHost benchmarks — {which}{(which is "peer" or "onnx" ? "" : $", encoder {encoder}")}, {Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()} (--threads)");
 
 if (which is "resume")
 {
@@ -44,6 +51,16 @@ if (which is "peer")
         int.Parse(Option("--steps") ?? "10", CultureInfo.InvariantCulture), int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture),
         int.Parse(Option("--warmup") ?? "3", CultureInfo.InvariantCulture),
         double.Parse(Option("--attention-dropout") ?? "0.1", CultureInfo.InvariantCulture));
+}
+if (which is "onnx")
+{
+    // A checkpoint by the TorchSharp predictor against its ONNX exports (fp32, int8) under ONNX Runtime; the checkpoint's plugins.
+    var root = BenchmarkSetup.RepositoryRoot();
+    return OnnxBenchmark.Run(typeof(OnnxBenchmark).Assembly.Location,
+        Option("--checkpoint") ?? throw new InvalidOperationException("onnx needs --checkpoint DIR: a checkpoint of a training run (and --plugins DIR, the plugins it was trained with)."),
+        Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), threads, int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture),
+        PredictLatencyBenchmark.SampleTexts(root).Take(int.Parse(Option("--texts") ?? "64", CultureInfo.InvariantCulture)).ToList(),
+        int.Parse(Option("--examples") ?? "100000", CultureInfo.InvariantCulture));
 }
 if (which is "allreduce")
 {

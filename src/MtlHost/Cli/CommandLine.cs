@@ -92,7 +92,9 @@ public static class CommandLine
     /// <summary>Options of <c>predict</c>.</summary>
     public static IReadOnlyList<OptionSpec> PredictOptions { get; } =
     [
-        Config, Plugins, Checkpoint, Threads,
+        Config, Plugins, Checkpoint,
+        new("onnx", null, OptionKind.Text, "predict with ONNX Runtime from an 'export --format onnx' folder instead of a checkpoint (no plugins needed)") { Placeholder = "DIR" },
+        Threads,
         new("task", null, OptionKind.Text, "predict this task only (by id); default: every task that was training") { Placeholder = "NAME" },
         new("text", null, OptionKind.Text, "the text to predict on"),
         new("pair", null, OptionKind.Text, "second text, for pair-classification tasks"),
@@ -110,11 +112,18 @@ public static class CommandLine
         Json,
     ];
 
+    /// <summary>The formats <c>export</c> writes.</summary>
+    public static IReadOnlyList<string> ExportFormats { get; } = ["safetensors", "onnx"];
+
     /// <summary>Options of <c>export</c>.</summary>
     public static IReadOnlyList<OptionSpec> ExportOptions { get; } =
     [
         Checkpoint,
-        new("out", null, OptionKind.Text, "folder for the safetensors files and mtlhost-export.json") { Placeholder = "DIR" },
+        new("out", null, OptionKind.Text, "folder for the exported files") { Placeholder = "DIR" },
+        new("format", null, OptionKind.Choice, "safetensors + mtlhost-export.json for Python (default), or onnx: one ONNX model of the encoder and every head, for ONNX Runtime",
+            ExportFormats),
+        new("quantize", null, OptionKind.Choice, "with --format onnx: int8 makes the encoder's matrix multiplications dynamically quantized int8 (default none: fp32)",
+            Core.Export.Onnx.OnnxCheckpointExporter.Quantizations),
         // Export reads and writes files without torch; the option is accepted (and checked) so one set of options fits every command.
         Threads,
         Json,
@@ -136,8 +145,8 @@ public static class CommandLine
             Arguments = "RUN_DIR [RUN_DIR...]",
         },
         new("eval", "every task of a checkpoint scored on a split, beside the trivial baseline", EvalOptions) { Required = ["checkpoint"] },
-        new("predict", "every task's (or one task's) prediction for a text", PredictOptions) { Required = ["checkpoint", "text"] },
-        new("export", "safetensors + mtlhost-export.json for Python", ExportOptions) { Required = ["checkpoint", "out"] },
+        new("predict", "every task's (or one task's) prediction for a text", PredictOptions) { Required = ["text"] },
+        new("export", "safetensors + mtlhost-export.json for Python, or an ONNX model for ONNX Runtime", ExportOptions) { Required = ["checkpoint", "out"] },
     ];
 
     /// <summary>The usage lines of every command, as <c>mtlhost --help</c> prints them and docs/command-line.md's command-line block shows them.</summary>

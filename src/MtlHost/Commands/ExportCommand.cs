@@ -8,7 +8,8 @@ namespace MtlHost.Commands;
 
 /// <summary>
 /// <c>mtlhost export</c>: writes a checkpoint as safetensors files with a description (<c>mtlhost-export.json</c>) that a
-/// Python user can load (see <c>samples/export/load_export.py</c>). Needs no plugin.
+/// Python user can load (see <c>samples/export/load_export.py</c>), or with <c>--format onnx</c> as one ONNX model
+/// (<see cref="OnnxExport"/>). Needs no plugin.
 /// </summary>
 public static class ExportCommand
 {
@@ -21,7 +22,16 @@ public static class ExportCommand
     {
         var checkpoint = command.Get("checkpoint")
                          ?? throw new UsageException("mtlhost export: --checkpoint DIR is required: the checkpoint folder of a training run (<run>/checkpoint).");
-        var outDirectory = command.Get("out") ?? throw new UsageException("mtlhost export: --out DIR is required: the folder to write the safetensors files to.");
+        var outDirectory = command.Get("out") ?? throw new UsageException("mtlhost export: --out DIR is required: the folder to write the exported files to.");
+        var quantize = command.Get("quantize");
+        if (command.Get("format") == "onnx")
+        {
+            return OnnxExport.Run(checkpoint, outDirectory, quantize ?? "none", command.Has("json"), output);
+        }
+        if (quantize is not null)
+        {
+            throw new UsageException($"mtlhost export: --quantize {quantize} applies to --format onnx only; add --format onnx, or leave --quantize out for safetensors.");
+        }
         ExportResult result;
         try
         {

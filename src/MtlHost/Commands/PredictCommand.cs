@@ -9,12 +9,14 @@ using MtlHost.Core.Inference;
 using MtlHost.Core.Kinds;
 using MtlHost.Hosting;
 using MtlHost.Inference;
+using MtlHost.Inference.Onnx;
 
 namespace MtlHost.Commands;
 
 /// <summary>
 /// <c>mtlhost predict</c>: loads a checkpoint with the plugins it was trained with and prints every task's prediction
-/// for one text (or one task's with <c>--task</c>), with scores; <c>--json</c> prints one JSON object instead.
+/// for one text (or one task's with <c>--task</c>), with scores; <c>--json</c> prints one JSON object instead. With
+/// <c>--onnx DIR</c> the predictions come from an ONNX export run by ONNX Runtime, with no plugin and no torch.
 /// </summary>
 public sealed class PredictCommand
 {
@@ -39,17 +41,30 @@ public sealed class PredictCommand
     /// <exception cref="UsageException">A required option is missing, the checkpoint or its plugins cannot be used, or the task is unknown.</exception>
     public int Run(TextWriter output)
     {
-        var checkpoint = _command.Get("checkpoint")
-                         ?? throw new UsageException("mtlhost predict: --checkpoint DIR is required: the checkpoint folder of a training run (<run>/checkpoint).");
+        var onnx = _command.Get("onnx");
+        var checkpoint = _command.Get("checkpoint");
+        if (onnx is not null && checkpoint is not null)
+        {
+            throw new UsageException("mtlhost predict: give --checkpoint DIR (TorchSharp, with the plugins) or --onnx DIR (ONNX Runtime, an 'export --format onnx' folder), not both.");
+        }
+        if (onnx is null && checkpoint is null)
+        {
+            throw new UsageException("mtlhost predict: --checkpoint DIR is required: the checkpoint folder of a training run (<run>/checkpoint); " +
+                                     "or --onnx DIR, a folder 'mtlhost export --format onnx' wrote.");
+        }
         var text = _command.Get("text") ?? throw new UsageException("mtlhost predict: --text TEXT is required: the text to predict on.");
         var pair = _command.Get("pair");
         var taskId = _command.Get("task");
+        if (onnx is not null)
+        {
+            return RunOnnx(onnx, text, pair, taskId, output);
+        }
         var plugins = HostSettings.ResolvePluginsDirectory(_configuration);
 
         MultiTaskPredictor predictor;
         try
         {
-            predictor = MultiTaskPredictor.Load(checkpoint, plugins, _logger);
+            predictor = MultiTaskPredictor.Load(checkpoint!, plugins, _logger);
         }
         catch (CheckpointException e)
         {
@@ -57,50 +72,78 @@ public sealed class PredictCommand
         }
         using (predictor)
         {
-            PredictionResponse response;
-            try
-            {
-                response = predictor.Predict([new PredictionInput(text, pair)], taskId)[0];
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"mtlhost predict: {e.Message}");
-            }
+            var response = Predict(() => predictor.Predict([new PredictionInput(text, pair)], taskId)[0]);
             var notes = response.Notes.Concat(predictor.Unavailable.Select(u => $"task '{u.Key}' cannot be predicted: {u.Value}")).ToList();
-            if (_command.Has("json"))
-            {
-                output.WriteLine(JsonSerializer.Serialize(new
-                {
-                    checkpoint = predictor.CheckpointDirectory,
-                    step = response.Step,
-                    encoder = predictor.EncoderName,
-                    text,
-                    pair,
-                    tasks = response.Tasks,
-                    notes,
-                }, HostJson.Options));
-                return MtlHostApplication.Success;
-            }
+            var json = new { checkpoint = predictor.CheckpointDirectory, step = response.Step, encoder = predictor.EncoderName, text, pair, tasks = response.Tasks, notes };
+            return Print(output, $"checkpoint {predictor.CheckpointDirectory} (step {response.Step}, encoder {predictor.EncoderName})", response, notes, json);
+        }
+    }
 
-            output.WriteLine($"checkpoint {predictor.CheckpointDirectory} (step {response.Step}, encoder {predictor.EncoderName})");
-            var rows = response.Tasks.Select(t => (t.TaskId, Kind: ShortKind(t.Kind), Prediction: PredictionText(t), Scores: ScoresText(t))).ToList();
-            if (rows.Count > 0)
+    // The same predictions from an ONNX export, by ONNX Runtime: no plugin, no torch.
+    private int RunOnnx(string directory, string text, string? pair, string? taskId, TextWriter output)
+    {
+        OnnxMultiTaskPredictor predictor;
+        try
+        {
+            predictor = OnnxMultiTaskPredictor.Load(directory, new OnnxPredictorOptions { IntraOpThreads = TorchThreads.Read(_configuration) ?? 0 });
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"mtlhost predict: {e.Message}");
+        }
+        using (predictor)
+        {
+            var response = Predict(() => predictor.Predict([new PredictionInput(text, pair)], taskId)[0]);
+            var notes = response.Notes.Concat(predictor.Unavailable.Select(u => $"task '{u.Key}' cannot be predicted: {u.Value}")).ToList();
+            var description = predictor.Description;
+            var json = new
             {
-                var idWidth = Math.Max(4, rows.Max(r => r.TaskId.Length));
-                var kindWidth = Math.Max(4, rows.Max(r => r.Kind.Length));
-                var predictionWidth = Math.Min(40, Math.Max(10, rows.Max(r => r.Prediction.Length)));
-                output.WriteLine($"{"task".PadRight(idWidth)}  {"kind".PadRight(kindWidth)}  {"prediction".PadRight(predictionWidth)}  scores");
-                foreach (var row in rows)
-                {
-                    output.WriteLine($"{row.TaskId.PadRight(idWidth)}  {row.Kind.PadRight(kindWidth)}  {row.Prediction.PadRight(predictionWidth)}  {row.Scores}".TrimEnd());
-                }
-            }
-            foreach (var note in notes)
-            {
-                output.WriteLine($"note: {note}");
-            }
+                onnx = predictor.Directory, quantization = description.Quantization, checkpoint = description.Checkpoint, step = response.Step,
+                encoder = description.Encoder, text, pair, tasks = response.Tasks, notes,
+            };
+            return Print(output, $"onnx export {predictor.Directory} ({description.Quantization switch { "int8" => "int8", _ => "fp32" }}; checkpoint step {response.Step}, " +
+                                 $"encoder {description.Encoder})", response, notes, json);
+        }
+    }
+
+    private static PredictionResponse Predict(Func<PredictionResponse> predict)
+    {
+        try
+        {
+            return predict();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"mtlhost predict: {e.Message}");
+        }
+    }
+
+    private int Print(TextWriter output, string header, PredictionResponse response, IReadOnlyList<string> notes, object json)
+    {
+        if (_command.Has("json"))
+        {
+            output.WriteLine(JsonSerializer.Serialize(json, HostJson.Options));
             return MtlHostApplication.Success;
         }
+
+        output.WriteLine(header);
+        var rows = response.Tasks.Select(t => (t.TaskId, Kind: ShortKind(t.Kind), Prediction: PredictionText(t), Scores: ScoresText(t))).ToList();
+        if (rows.Count > 0)
+        {
+            var idWidth = Math.Max(4, rows.Max(r => r.TaskId.Length));
+            var kindWidth = Math.Max(4, rows.Max(r => r.Kind.Length));
+            var predictionWidth = Math.Min(40, Math.Max(10, rows.Max(r => r.Prediction.Length)));
+            output.WriteLine($"{"task".PadRight(idWidth)}  {"kind".PadRight(kindWidth)}  {"prediction".PadRight(predictionWidth)}  scores");
+            foreach (var row in rows)
+            {
+                output.WriteLine($"{row.TaskId.PadRight(idWidth)}  {row.Kind.PadRight(kindWidth)}  {row.Prediction.PadRight(predictionWidth)}  {row.Scores}".TrimEnd());
+            }
+        }
+        foreach (var note in notes)
+        {
+            output.WriteLine($"note: {note}");
+        }
+        return MtlHostApplication.Success;
     }
 
     private static string ShortKind(string kind) => TaskKindHandler.Named(kind)?.ShortName ?? kind;

@@ -24,16 +24,7 @@ internal static class CheckpointModelLoader
     internal static BertEncoder LoadEncoder(string directory, CheckpointManifest manifest)
     {
         var entry = manifest.Encoder;
-        if (!EncoderCatalog.IsKnown(entry.Name))
-        {
-            throw new CheckpointException($"Checkpoint '{directory}' names encoder '{entry.Name}', which this host does not know ({string.Join(", ", EncoderCatalog.Names)}).");
-        }
-        var config = EncoderCatalog.ConfigOf(entry.Name);
-        if (config.HiddenSize != entry.HiddenSize || config.LayerCount != entry.Layers || config.HeadCount != entry.Heads)
-        {
-            throw new CheckpointException($"Checkpoint '{directory}' has a {entry.Layers}-layer encoder of width {entry.HiddenSize} named '{entry.Name}', " +
-                                          $"but this host's '{entry.Name}' is {config.LayerCount} layers of width {config.HiddenSize}; use the host version that wrote it.");
-        }
+        var config = CheckpointEncoder.ConfigOf(directory, manifest);
         var path = CheckpointReader.RequireFile(directory, entry.File, "encoder weights");
         // Building draws initial weights from torch's generator, which a training step on another thread may be using.
         BertEncoder encoder;
