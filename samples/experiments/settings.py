@@ -4,7 +4,7 @@
 
 Reads OUT/<setting>/seed-S/summary.json. Δm% = (1/T) Σ_t (−1)^{w_t} (B_t − N_t) / |B_t| × 100 over the primary
 scores, as `mtlhost compare` computes it; tasks whose baseline score is 0 are left out of Δm% and named.
-Usage: settings.py OUT
+Usage: settings.py OUT [--without TASK ...]   (--without: leave tasks out of Δm%, e.g. one that has barely started)
 """
 import json
 import os
@@ -25,7 +25,7 @@ def mean_sd(values):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def main(out):
+def main(out, without=()):
     runs = {}
     for setting in sorted(os.listdir(out)):
         folder = os.path.join(out, setting)
@@ -57,6 +57,8 @@ def main(out):
             for task in tasks:
                 _, b, higher = base[task]
                 n = scores[task][1]
+                if task in without:
+                    continue
                 if b == 0:
                     skipped.add(task)
                     continue
@@ -64,9 +66,14 @@ def main(out):
             per_seed.append(statistics.mean(terms))
         cells.append(mean_sd(per_seed) + " (" + ", ".join(f"{d:+.1f}" for d in per_seed) + ")")
     print("| **Δm%** vs defaults, same seed | | " + " | ".join(cells) + " |")
+    if without:
+        print(f"\nLeft out of Δm% (--without): {', '.join(sorted(without))}")
     if skipped:
         print(f"\nLeft out of Δm% (a defaults score of 0): {', '.join(sorted(skipped))}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "runs/settings")
+    args = sys.argv[1:]
+    without = [args[i + 1] for i, a in enumerate(args) if a == "--without" and i + 1 < len(args)]
+    positional = [a for i, a in enumerate(args) if a != "--without" and (i == 0 or args[i - 1] != "--without")]
+    main(positional[0] if positional else "runs/settings", set(without))

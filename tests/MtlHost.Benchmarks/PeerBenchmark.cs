@@ -25,7 +25,7 @@ public static class PeerBenchmark
     /// <param name="steps">Timed steps per round.</param>
     /// <param name="rounds">Rounds per side.</param>
     /// <param name="warmup">Untimed steps before the first round, on each side.</param>
-    /// <param name="attentionDropout">Dropout on attention probabilities (the host's default is BERT's 0.1).</param>
+    /// <param name="attentionDropout">Dropout on attention probabilities (BERT's is 0.1; the host's default is 0).</param>
     /// <returns>0, or 1 when the Python side failed.</returns>
     public static int Run(string python, string script, int threads, int steps, int rounds, int warmup, double attentionDropout)
     {
