@@ -75,17 +75,7 @@ public static class OutputDecoder
 
     private static List<WordPrediction> DecodeWords(IReadOnlyList<string> labels, ReadOnlySpan<float> logits, int length, WordAlignment alignment)
     {
-        // The first sub-token of each word carries its label, as the training targets put it.
-        var firstToken = new int[alignment.Words.Count];
-        Array.Fill(firstToken, -1);
-        for (var t = alignment.WordIds.Count - 1; t >= 0; t--)
-        {
-            var word = alignment.WordIds[t];
-            if (word >= 0 && word < firstToken.Length && t < length)
-            {
-                firstToken[word] = t;
-            }
-        }
+        var firstToken = alignment.FirstTokens(length);
         var words = new List<WordPrediction>(alignment.Words.Count);
         for (var w = 0; w < alignment.Words.Count; w++)
         {

@@ -80,11 +80,9 @@ public sealed class DataParallelFaultTests : IDisposable
 
     private string[] Train(string outDirectory, int steps) =>
     [
-        DotnetPath(), HostProcess.HostAssembly,
+        DotnetCli.Executable, HostProcess.HostAssembly,
         "train", "--plugins", _plugins.Path, "--encoder", "tiny", "--steps", steps.ToString(CultureInfo.InvariantCulture), "--batch-size", "4",
         "--max-length", "32", "--threads", "1", "--seed", "5", "--eval-every", "0", "--checkpoint-every", "2",
         "--out", outDirectory, "--json",
     ];
-
-    private static string DotnetPath() => Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 }

@@ -62,7 +62,7 @@ public sealed class DataParallelHotReloadTests : IDisposable
     {
         PluginCompiler.Build(_plugins.Path, "Alpha", new PluginCompiler.Variant("alpha"));
         // Port 0: each process gets a port of its own, so what ends them is the refusal, not a clash of addresses.
-        var serve = MpiRun.Run(2, [DotnetPath(), HostProcess.HostAssembly, "serve", "--plugins", _plugins.Path, "--encoder", "tiny",
+        var serve = MpiRun.Run(2, [DotnetCli.Executable, HostProcess.HostAssembly, "serve", "--plugins", _plugins.Path, "--encoder", "tiny",
             "--threads", "1", "--urls", "http://127.0.0.1:0", "--out", _runs.Combine("serve")], Limit);
 
         serve.ExitCode.ShouldNotBe(0, serve.Output);
@@ -95,11 +95,9 @@ public sealed class DataParallelHotReloadTests : IDisposable
 
     private string[] Train(string outDirectory) =>
     [
-        DotnetPath(), HostProcess.HostAssembly,
+        DotnetCli.Executable, HostProcess.HostAssembly,
         "train", "--watch", "--plugins", _plugins.Path, "--encoder", "tiny", "--steps", "1000000", "--batch-size", "4", "--max-length", "32",
         "--attention-dropout", "0", "--dropout", "0", "--threads", "1", "--seed", "5", "--eval-every", "0",
         "--out", outDirectory, "--json",
     ];
-
-    private static string DotnetPath() => Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 }

@@ -99,14 +99,12 @@ public sealed class DataParallelTrainingTests : IDisposable
     // dotnet mtlhost.dll train …: the first two items are the program, for mpirun; a HostProcess takes the rest.
     private string[] Train(string outDirectory, int batchSize, int steps = 6) =>
     [
-        DotnetPath(), HostProcess.HostAssembly,
+        DotnetCli.Executable, HostProcess.HostAssembly,
         "train", "--plugins", _plugins.Path, "--encoder", "tiny", "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--batch-size", batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-length", "32",
         "--attention-dropout", "0", "--dropout", "0", "--clipping", "global", "--threads", "1", "--seed", "5",
         "--out", outDirectory, "--json",
     ];
-
-    private static string DotnetPath() => Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
     private static Dictionary<string, double[]> Weights(string checkpoint) =>
         new[] { "encoder.bin" }.Concat(Directory.GetFiles(Path.Combine(checkpoint, "heads")).Select(f => Path.Combine("heads", Path.GetFileName(f))))

@@ -18,7 +18,7 @@ public static class DotnetCli
     /// <returns>What happened.</returns>
     public static Result Run(string workingDirectory, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo(DotnetPath())
+        var start = new ProcessStartInfo(Executable)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -66,9 +66,13 @@ public static class DotnetCli
     }
 
     // The dotnet that runs the tests (the SDK sets DOTNET_HOST_PATH for its child processes), else the one on PATH.
-    private static string DotnetPath()
+    /// <summary>The dotnet executable the test run uses (<c>DOTNET_HOST_PATH</c>), else <c>dotnet</c> from the PATH.</summary>
+    public static string Executable
     {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
+        get
+        {
+            var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
+        }
     }
 }

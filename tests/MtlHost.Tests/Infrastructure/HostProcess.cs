@@ -72,7 +72,7 @@ public sealed class HostProcess : IDisposable
         {
             throw new InvalidOperationException($"{HostAssembly} is missing; build src/MtlHost first.");
         }
-        var start = new ProcessStartInfo(DotnetPath())
+        var start = new ProcessStartInfo(DotnetCli.Executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -170,11 +170,6 @@ public sealed class HostProcess : IDisposable
     }
 
     // The dotnet that runs the tests (the SDK sets DOTNET_HOST_PATH for its child processes), else the one on PATH.
-    private static string DotnetPath()
-    {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
-    }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

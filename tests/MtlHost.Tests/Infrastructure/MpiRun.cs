@@ -42,7 +42,7 @@ public static class MpiRun
     /// <returns>What happened.</returns>
     /// <exception cref="InvalidOperationException">mpirun is not installed (the message says how to install it) or the probe is not built.</exception>
     public static Result RunProbe(int ranks, string scenario, TimeSpan timeout, string? marker = null) =>
-        Run(ranks, [DotnetPath(), Probe, scenario], timeout, marker);
+        Run(ranks, [DotnetCli.Executable, Probe, scenario], timeout, marker);
 
     /// <summary>Runs <paramref name="command"/> on <paramref name="ranks"/> ranks.</summary>
     /// <param name="ranks">How many processes.</param>
@@ -151,9 +151,4 @@ public static class MpiRun
     private static extern void Free(IntPtr pointer);
 
     // The dotnet that runs the tests (the SDK sets DOTNET_HOST_PATH for its child processes), else the one on PATH.
-    private static string DotnetPath()
-    {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
-    }
 }
