@@ -11,8 +11,11 @@ namespace MtlHost.Inference.Onnx;
 /// training tokenized them, the model runs once over every row they need, and each task's output is decoded as
 /// <c>mtlhost predict</c> decodes it, into the same <see cref="PredictionResponse"/>s.
 /// </summary>
-/// <remarks>Thread-safe: ONNX Runtime sessions may run concurrently, and nothing else changes after loading.</remarks>
-public sealed class OnnxMultiTaskPredictor : IDisposable
+/// <remarks>
+/// Thread-safe: ONNX Runtime sessions may run concurrently, and nothing else changes after loading. As an
+/// <see cref="IMultiTaskPredictor"/> it serves <c>mtlhost serve --onnx</c> through the host's request batcher.
+/// </remarks>
+public sealed class OnnxMultiTaskPredictor : IMultiTaskPredictor
 {
     private readonly InferenceSession _session;
     private readonly BertWordPieceTokenizer _tokenizer;
@@ -38,6 +41,12 @@ public sealed class OnnxMultiTaskPredictor : IDisposable
 
     /// <summary>Tasks of the checkpoint that the export left out, by id, with the reason.</summary>
     public IReadOnlyDictionary<string, string> Unavailable => _unavailable;
+
+    /// <inheritdoc />
+    int IMultiTaskPredictor.Step => Description.Step;
+
+    /// <inheritdoc />
+    string IMultiTaskPredictor.ModelDirectory => Directory;
 
     /// <summary>Loads an export folder.</summary>
     /// <param name="directory">The folder <c>mtlhost export --format onnx --out DIR</c> wrote.</param>
@@ -162,6 +171,9 @@ public sealed class OnnxMultiTaskPredictor : IDisposable
 
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => _session.Dispose();
+
+    /// <inheritdoc />
+    void IMultiTaskPredictor.Validate(IReadOnlyList<PredictionInput> inputs, string? taskId) => Check(inputs, taskId);
 
     private List<OnnxTaskOutput> Check(IReadOnlyList<PredictionInput> inputs, string? taskId)
     {

@@ -8,6 +8,7 @@ using MtlHost.Core.Kinds;
 using MtlHost.Core.Sharing;
 using MtlHost.Core.Tokenization;
 using MtlHost.Plugins;
+using MtlHost.Predictions;
 
 namespace MtlHost.Inference;
 
@@ -20,7 +21,7 @@ namespace MtlHost.Inference;
 /// Runs on the CPU, in evaluation mode, without gradients. Calls are serialised by a lock; for many concurrent callers
 /// use <see cref="PredictionBatcher"/>, which also batches them. Disposing unloads the plugins.
 /// </remarks>
-public sealed class MultiTaskPredictor : IDisposable
+public sealed class MultiTaskPredictor : IMultiTaskPredictor
 {
     private static readonly Lazy<BertWordPieceTokenizer> SharedTokenizer =
         new(() => BertWordPieceTokenizer.FromVocabulary(MiniLmPackage.OpenVocabulary()));
@@ -55,6 +56,9 @@ public sealed class MultiTaskPredictor : IDisposable
 
     /// <summary>Training step at which the checkpoint was written.</summary>
     public int Step { get; }
+
+    /// <inheritdoc />
+    string IMultiTaskPredictor.ModelDirectory => CheckpointDirectory;
 
     /// <summary>Catalog name of the encoder (<c>minilm</c>, <c>tiny</c>, …).</summary>
     public string EncoderName { get; }
@@ -231,12 +235,15 @@ public sealed class MultiTaskPredictor : IDisposable
         }
     }
 
+    /// <inheritdoc />
+    void IMultiTaskPredictor.Validate(IReadOnlyList<PredictionInput> inputs, string? taskId) => Check(inputs, taskId);
+
     /// <summary>Checks a request as <see cref="Predict"/> does, without predicting.</summary>
     /// <param name="inputs">The inputs.</param>
     /// <param name="taskId">The task asked for, or <see langword="null"/>.</param>
     /// <returns>The heads to run.</returns>
     /// <exception cref="ArgumentException">See <see cref="Predict"/>.</exception>
-    internal List<LoadedHead> Check(IReadOnlyList<PredictionInput> inputs, string? taskId)
+    private List<LoadedHead> Check(IReadOnlyList<PredictionInput> inputs, string? taskId)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var selected = Select(taskId);

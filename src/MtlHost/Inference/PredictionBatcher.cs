@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using MtlHost.Core.Inference;
+using MtlHost.Predictions;
 
 namespace MtlHost.Inference;
 
@@ -9,9 +10,11 @@ namespace MtlHost.Inference;
 /// Serves concurrent prediction requests (a web endpoint's) in batches: requests queue up, and one dedicated thread
 /// takes up to <see cref="PredictionBatcherOptions.MaxBatchSize"/> of them — waiting at most
 /// <see cref="PredictionBatcherOptions.MaxDelay"/> after the first — and predicts them with one encoder pass
-/// (one per distinct task asked for). All TorchSharp work of the batcher happens on that thread.
+/// (one per distinct task asked for). All model work of the batcher happens on that thread.
 /// </summary>
 /// <remarks>
+/// It serves any <see cref="IMultiTaskPredictor"/>: a checkpoint's <see cref="MultiTaskPredictor"/> (TorchSharp; the
+/// training <c>serve</c>) or an ONNX export's predictor (<c>serve --onnx</c>); the batcher itself touches no TorchSharp type.
 /// The batcher owns the predictors it is given: <see cref="Swap"/> retires the old one and disposes it only after the
 /// batch that may be using it has ended; <see cref="DisposeAsync"/> answers what is queued, then disposes the current one.
 /// </remarks>
@@ -21,8 +24,8 @@ public sealed class PredictionBatcher : IAsyncDisposable
     private readonly PredictionBatcherOptions _options;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<MultiTaskPredictor> _retired = [];
-    private MultiTaskPredictor? _current;
+    private readonly List<IMultiTaskPredictor> _retired = [];
+    private IMultiTaskPredictor? _current;
     private long _batches;
     private int _disposed;
 
@@ -31,7 +34,7 @@ public sealed class PredictionBatcher : IAsyncDisposable
     /// <param name="options">Batch size and delay.</param>
     /// <param name="logger">Receives swaps and unexpected failures.</param>
     /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1 or the delay is negative.</exception>
-    public PredictionBatcher(MultiTaskPredictor? predictor, PredictionBatcherOptions options, ILogger logger)
+    public PredictionBatcher(IMultiTaskPredictor? predictor, PredictionBatcherOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -58,7 +61,7 @@ public sealed class PredictionBatcher : IAsyncDisposable
     /// </summary>
     /// <param name="predictor">The new predictor; the batcher owns it from now on.</param>
     /// <exception cref="ObjectDisposedException">The batcher was disposed (the predictor is disposed too).</exception>
-    public void Swap(MultiTaskPredictor predictor)
+    public void Swap(IMultiTaskPredictor predictor)
     {
         ArgumentNullException.ThrowIfNull(predictor);
         if (Volatile.Read(ref _disposed) != 0)
@@ -67,7 +70,7 @@ public sealed class PredictionBatcher : IAsyncDisposable
             throw new ObjectDisposedException(nameof(PredictionBatcher));
         }
         var old = Interlocked.Exchange(ref _current, predictor);
-        _logger.LogInformation("Prediction now serves checkpoint step {Step} ({Checkpoint})", predictor.Step, predictor.CheckpointDirectory);
+        _logger.LogInformation("Prediction now serves checkpoint step {Step} ({Model})", predictor.Step, predictor.ModelDirectory);
         if (old is null || ReferenceEquals(old, predictor))
         {
             return;
@@ -95,7 +98,7 @@ public sealed class PredictionBatcher : IAsyncDisposable
         var predictor = Volatile.Read(ref _current)
                         ?? throw new PredictionUnavailableException("No checkpoint has been loaded yet; predictions start once the run writes its first checkpoint.");
         // Checked now so that the caller gets a bad request at once; the batch checks again against the predictor it uses.
-        predictor.Check([input], taskId);
+        predictor.Validate([input], taskId);
         ct.ThrowIfCancellationRequested();
 
         var request = new Request(input, taskId);
@@ -228,7 +231,7 @@ public sealed class PredictionBatcher : IAsyncDisposable
 
     private void DisposeRetired()
     {
-        MultiTaskPredictor[] retired;
+        IMultiTaskPredictor[] retired;
         lock (_retired)
         {
             retired = [.. _retired];

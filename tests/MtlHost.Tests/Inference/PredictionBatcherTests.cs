@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using MtlHost.Core.Export.Onnx;
 using MtlHost.Core.Inference;
 using MtlHost.Inference;
+using MtlHost.Inference.Onnx;
 using Shouldly;
 using Xunit;
 
@@ -37,6 +39,36 @@ public sealed class PredictionBatcherTests(InferenceCheckpoint checkpoint)
             answers[i].Tasks.Select(t => (t.TaskId, t.Label)).ShouldBe(expected[i].Tasks.Select(t => (t.TaskId, t.Label)), Texts[i]);
             answers[i].Tasks.Single(t => t.TaskId == "spam").Scores["spam"].ShouldBe(expected[i].Tasks.Single(t => t.TaskId == "spam").Scores["spam"], 1e-5);
         }
+    }
+
+    [Fact]
+    public async Task An_onnx_export_is_served_alike_batched_as_its_predictor_answers_and_bad_requests_refused_at_once()
+    {
+        var export = Path.Combine(checkpoint.NewFolder(), "onnx");
+        OnnxCheckpointExporter.Export(checkpoint.Checkpoint, export, "none");
+        var inputs = Texts.Select(t => new PredictionInput(t)).ToList();
+        IReadOnlyList<PredictionResponse> expected;
+        using (var reference = OnnxMultiTaskPredictor.Load(export, new OnnxPredictorOptions { IntraOpThreads = 1 }))
+        {
+            expected = reference.Predict(inputs);
+        }
+        await using var batcher = new PredictionBatcher(OnnxMultiTaskPredictor.Load(export, new OnnxPredictorOptions { IntraOpThreads = 1 }),
+            new PredictionBatcherOptions(MaxBatchSize: Texts.Length, MaxDelay: TimeSpan.FromSeconds(30)), NullLogger.Instance);
+
+        var answers = await Task.WhenAll(inputs.Select(i => Task.Run(() => batcher.PredictAsync(i, null, CancellationToken.None))));
+
+        batcher.Batches.ShouldBe(1);
+        batcher.Step.ShouldBe(4);
+        for (var i = 0; i < Texts.Length; i++)
+        {
+            answers[i].Tasks.Select(t => (t.TaskId, t.Label)).ShouldBe(expected[i].Tasks.Select(t => (t.TaskId, t.Label)), Texts[i]);
+            answers[i].Tasks.Single(t => t.TaskId == "spam").Scores["spam"].ShouldBe(expected[i].Tasks.Single(t => t.TaskId == "spam").Scores["spam"], 1e-5);
+        }
+        Should.Throw<ArgumentException>(() => batcher.PredictAsync(new PredictionInput("x"), "sentiment", CancellationToken.None))
+            .Message.ShouldContain("the export's tasks are pairs");
+        Should.Throw<ArgumentException>(() => batcher.PredictAsync(new PredictionInput(" "), null, CancellationToken.None))
+            .Message.ShouldContain("The text is empty");
+        batcher.Batches.ShouldBe(1);
     }
 
     [Fact]
