@@ -2,8 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using MtlHost.Core.Inference;
-using MtlHost.Inference;
+using Microsoft.Extensions.DependencyInjection;
 using MtlHost.Worker;
 
 namespace MtlHost.Dashboard;
@@ -16,9 +15,6 @@ namespace MtlHost.Dashboard;
 /// </summary>
 public static class DashboardEndpoints
 {
-    /// <summary>Longest text (with its pair) <c>POST /api/predict</c> takes, in characters.</summary>
-    public const int MaxPredictTextLength = 10_000;
-
     /// <summary>Name of the page, embedded in the assembly.</summary>
     public const string PageResource = "MtlHost.Dashboard.dashboard.html";
 
@@ -77,33 +73,8 @@ public static class DashboardEndpoints
                 _ => Results.Json(new { error = $"No task '{id}' is in the run; GET /api/status lists the tasks." }, statusCode: StatusCodes.Status404NotFound),
             }));
 
-        // Open like the reads: a prediction changes nothing. Answered from the newest checkpoint, batched with concurrent requests.
-        read.MapPost("/predict", async (PredictRequest request, CheckpointPredictions predictions, CancellationToken aborted) =>
-        {
-            if (string.IsNullOrWhiteSpace(request.Text))
-            {
-                return Results.Json(new { error = "Give the text to predict on: {\"text\": \"...\"} (and \"pair\" for pair tasks, \"task\" for one task)." },
-                    statusCode: StatusCodes.Status400BadRequest);
-            }
-            if (request.Text.Length + (request.Pair?.Length ?? 0) > MaxPredictTextLength)
-            {
-                // The encoder reads at most a few hundred tokens; a longer text only costs tokenizing time on an open endpoint.
-                return Results.Json(new { error = $"The text is longer than {MaxPredictTextLength:N0} characters; send a shorter one." },
-                    statusCode: StatusCodes.Status400BadRequest);
-            }
-            try
-            {
-                return Results.Json(await predictions.Batcher.PredictAsync(new PredictionInput(request.Text, request.Pair), request.Task, aborted));
-            }
-            catch (PredictionUnavailableException e)
-            {
-                return Results.Json(new { error = e.Message + " POST /api/checkpoint writes one now." }, statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-            catch (ArgumentException e)
-            {
-                return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status400BadRequest);
-            }
-        });
+        // Answered from the newest checkpoint, batched with concurrent requests.
+        read.MapPredict(services => services.GetRequiredService<CheckpointPredictions>().Batcher, " POST /api/checkpoint writes one now.");
         return endpoints;
     }
 

@@ -98,18 +98,7 @@ public sealed class ServeHost : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the start.</param>
     /// <returns>A task that completes once the service listens.</returns>
     /// <exception cref="UsageException">An address cannot be listened on.</exception>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await _app.StartAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            throw new UsageException($"--urls (Serve:Urls) {string.Join(";", _options.Urls)}: cannot listen: {e.Message} " +
-                                     "Stop what listens there or give another address with --urls.");
-        }
-    }
+    public Task StartAsync(CancellationToken cancellationToken = default) => WebHostStart.StartAsync(_app, _options, cancellationToken);
 
     /// <summary>Stops gracefully: the run finishes its step, evaluates and writes its checkpoint; then the server stops.</summary>
     /// <returns>A task that completes once everything stopped.</returns>
