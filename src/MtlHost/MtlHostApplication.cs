@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Commands;
+using MtlHost.Deployment;
 using MtlHost.Hosting;
 using MtlHost.Worker;
 
@@ -46,6 +47,11 @@ public static class MtlHostApplication
                 TorchThreads.Parse(command.Get("threads"));
                 return ExportCommand.Run(command, output);
             }
+            if (command.Verb == "serve" && command.Has("onnx"))
+            {
+                // Predictions of an ONNX export only: no training, plugins or torch (so no libtorch is loaded).
+                return ServeOnnx(command, cancellationToken);
+            }
             if (command.Verb == "serve")
             {
                 return Serve(command, output, error, cancellationToken);
@@ -81,6 +87,19 @@ public static class MtlHostApplication
             error.WriteLine($"mtlhost: the run failed: {ExceptionChain.Describe(e)}");
             error.WriteLine(e.StackTrace);
             return RunFailed;
+        }
+    }
+
+    private static int ServeOnnx(ParsedCommand command, CancellationToken cancellationToken)
+    {
+        var serve = OnnxServeHost.Create(command);
+        try
+        {
+            return serve.Run(cancellationToken);
+        }
+        finally
+        {
+            serve.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 

@@ -61,12 +61,15 @@ public static class CommandLine
     ];
 
     /// <summary>
-    /// Options of <c>serve</c>: those of <c>train</c> (watching is implied; <c>--single-task</c> does not serve) and <c>--urls</c>.
+    /// Options of <c>serve</c>: those of <c>train</c> (watching is implied; <c>--single-task</c> does not serve), <c>--urls</c>,
+    /// and <c>--onnx</c>, which serves an export's predictions instead of training (with <c>--urls</c>, <c>--threads</c> and <c>--config</c> only).
     /// </summary>
     public static IReadOnlyList<OptionSpec> ServeOptions { get; } =
     [
         .. TrainOptions.Where(o => o.Name != "single-task"),
         new("urls", "Serve:Urls", OptionKind.Text, $"where the dashboard and API listen, ';'-separated (default {DefaultUrls}; 127.0.0.1 keeps them off the network)") { Placeholder = "URL" },
+        new("onnx", null, OptionKind.Text, "serve only predictions (POST /api/predict, GET /api/status) of an 'export --format onnx' folder with ONNX Runtime: " +
+                                           "no training, plugins or libtorch; takes only --urls, --threads (ONNX Runtime's threads) and --config") { Placeholder = "DIR" },
     ];
 
     /// <summary>Where <c>serve</c> listens unless told otherwise: this machine only.</summary>
@@ -133,10 +136,11 @@ public static class CommandLine
     public static IReadOnlyList<CommandSpec> Commands { get; } =
     [
         new("train", "trains the plugins folder's tasks jointly on one shared encoder; with --watch, hot-reloads plugins between steps", TrainOptions),
-        new("serve", $"trains until stopped (or --steps N) with hot reload; dashboard and API on {DefaultUrls}", ServeOptions)
+        new("serve", $"trains until stopped (or --steps N) with hot reload; dashboard and API on {DefaultUrls}; " +
+                     "with --onnx DIR, only predictions of an ONNX export, without libtorch", ServeOptions)
         {
             SharedOptionsNote = "every train option but --single-task",
-            NotListed = [.. ServeOptions.Where(o => o.Name != "urls")],
+            NotListed = [.. ServeOptions.Where(o => o.Name is not ("urls" or "onnx"))],
         },
         new("plugins list|check", "lists or checks the plugins of a folder, or (list --run DIR) those of a running 'train --watch --out DIR'", PluginOptions),
         new("compare", "Δm% of run folders against single-task baselines", CompareOptions)
