@@ -135,6 +135,23 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
     }
 
     [Fact]
+    public void An_int8_prediction_does_not_depend_on_the_other_texts_of_its_batch()
+    {
+        // Activations are quantized per token: a text batched with a long, padded neighbour must come out as it does
+        // alone (with one scale for the whole batch, the neighbour's largest activation set every text's precision).
+        using var int8 = OnnxMultiTaskPredictor.Load(Export("int8"), new OnnxPredictorOptions { IntraOpThreads = 1 });
+        var batched = int8.Predict(Samples);
+        for (var i = 0; i < Samples.Length; i++)
+        {
+            var alone = int8.Predict([Samples[i]]).Single();
+            foreach (var (want, got) in alone.Tasks.Zip(batched[i].Tasks))
+            {
+                ShouldMatch(got, want, Tolerance);
+            }
+        }
+    }
+
+    [Fact]
     public void Top_layers_and_adapter_branches_are_exported_and_predict_as_the_TorchSharp_predictor()
     {
         foreach (var sharing in new[] { new[] { "--sharing", "top-layers" }, ["--sharing", "adapters", "--adapter-size", "8", "--task-groups", "spam, wordclass"] })

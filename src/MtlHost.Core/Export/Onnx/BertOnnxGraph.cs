@@ -11,8 +11,9 @@ namespace MtlHost.Core.Export.Onnx;
 /// </summary>
 /// <remarks>
 /// With <see cref="Quantize"/> every matrix multiplication by a weight of the transformer layers (query, key, value,
-/// attention output, intermediate, output) becomes ONNX Runtime's <c>com.microsoft.DynamicQuantizeMatMul</c> with int8
-/// weights (<see cref="Int8Weights"/>); embeddings, LayerNorm, softmax, GELU, attention scores, adapters and heads stay fp32.
+/// attention output, intermediate, output) becomes an int8 <c>MatMulInteger</c> with int8 weights per output feature
+/// (<see cref="Int8Weights"/>) and activations quantized per token, in standard ONNX operators only; embeddings,
+/// LayerNorm, softmax, GELU, attention scores, adapters and heads stay fp32.
 /// </remarks>
 internal sealed class BertOnnxGraph
 {
@@ -107,20 +108,32 @@ internal sealed class BertOnnxGraph
         var name = InitializerName(weights, prefix);
         if (Quantize && quantizable)
         {
-            var q = Int8Weights.Quantize(w, rows, columns);
-            return _graph.Node("DynamicQuantizeMatMul",
-                [
-                    x,
-                    _graph.Int8s(name + ".weight_int8", q.Values, columns, rows),
-                    _graph.Floats(name + ".weight_scale", q.Scales, rows),
-                    _graph.Int8s(name + ".weight_zero_point", new sbyte[rows], rows),
-                    _graph.Floats(name + ".bias", bias, rows),
-                ],
-                domain: OnnxGraphBuilder.MicrosoftDomain);
+            return QuantizedLinear(x, Int8Weights.Quantize(w, rows, columns), bias, name, rows, columns);
         }
         var product = _graph.Node("MatMul", [x, _graph.Floats(name + ".weight_t", Transpose(w, rows, columns), columns, rows)]);
         return _graph.Node("Add", [product, _graph.Floats(name + ".bias", bias, rows)]);
     }
+
+    // x · Wᵀ + b in int8: each token's activations quantized on their own (symmetric, scale max |x| / 127, stored as
+    // uint8 around a zero point of 128), the weights per output feature (Int8Weights), the integer product exact, then
+    // rescaled by both scales. A token's scale does not depend on the other tokens or texts of the batch, so a text
+    // gets the same result alone as batched with others (ONNX Runtime's DynamicQuantizeMatMul takes one scale for the
+    // whole input: a padded batch's outliers set every text's precision, and the predictions depended on the batch).
+    private string QuantizedLinear(string x, (sbyte[] Values, float[] Scales) weight, float[] bias, string name, int rows, int columns)
+    {
+        var largest = _graph.Node("ReduceMax", [_graph.Node("Abs", [x])], attributes: [NodeAttribute.Ints("axes", -1), NodeAttribute.Int("keepdims", 1)]);
+        // A token whose activations are all 0 keeps a positive scale, so the division below stays finite.
+        var tokenScale = _graph.Node("Max", [_graph.Node("Div", [largest, _graph.Scalar(Int8Weights.Limit)]), _graph.Scalar(1e-12f)]);
+        var zeroPoint = _graph.UInt8Scalar(ActivationZeroPoint);
+        var codes = _graph.Node("QuantizeLinear", [_graph.Node("Div", [x, tokenScale]), _graph.Scalar(1f), zeroPoint]);
+        var products = _graph.Node("MatMulInteger", [codes, _graph.Int8s(name + ".weight_int8", weight.Values, columns, rows), zeroPoint]);
+        var real = _graph.Node("Cast", [products], attributes: NodeAttribute.Int("to", (int)OnnxDataType.Float));
+        var rescaled = _graph.Node("Mul", [_graph.Node("Mul", [real, tokenScale]), _graph.Floats(name + ".weight_scale", weight.Scales, rows)]);
+        return _graph.Node("Add", [rescaled, _graph.Floats(name + ".bias", bias, rows)]);
+    }
+
+    // The uint8 code of an activation of 0: codes 1…255 stand for −127…127 times the token's scale.
+    private const byte ActivationZeroPoint = 128;
 
     private string SelfAttention(string hidden, string mask, WeightSet weights, string prefix)
     {

@@ -1,13 +1,13 @@
 namespace MtlHost.Core.Export.Onnx;
 
 /// <summary>
-/// Symmetric per-column int8 quantization of a weight matrix for <c>DynamicQuantizeMatMul</c>: column n (an output
+/// Symmetric per-column int8 quantization of a weight matrix for <c>MatMulInteger</c>: column n (an output
 /// feature) of Wᵀ is stored as round(w / scale[n]) with scale[n] = max |w| / <see cref="Limit"/> and zero point 0.
 /// </summary>
 /// <remarks>
 /// The full 8-bit range, as ONNX Runtime's own <c>quantize_dynamic</c> does by default: measured on MiniLM it kept more
 /// predictions equal to fp32 than 7 bits (<c>reduce_range</c>, ±63) did, e.g. 94.1% against 91.6% of the pos-tagging
-/// sentences. The price: on x64 CPUs without VNNI, ONNX Runtime's AVX2 kernel multiplies the uint8 activations by the
+/// sentences (with activations then quantized per batch). The price: on x64 CPUs without VNNI, ONNX Runtime's AVX2 kernel multiplies the uint8 activations by the
 /// int8 weights with <c>vpmaddubsw</c>, whose int16 sum of two products can saturate (255 · 127 · 2 > 32,767), so
 /// there a few results may differ from a VNNI or ARM machine's; 63 here would rule that out at the cost above.
 /// </remarks>

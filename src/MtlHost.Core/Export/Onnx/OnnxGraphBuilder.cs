@@ -5,17 +5,13 @@ using MtlHost.Core.Encoders.Onnx;
 namespace MtlHost.Core.Export.Onnx;
 
 /// <summary>
-/// Builds one ONNX model (<c>ModelProto</c>, IR version 8, opset 17, plus <c>com.microsoft</c> when a contrib operator is
-/// used) node by node and writes it in the protobuf wire format, without the onnx package.
+/// Builds one ONNX model (<c>ModelProto</c>, IR version 8, standard opset 17 only) node by node and writes it in the protobuf wire format, without the onnx package.
 /// </summary>
 /// <remarks>Node outputs get unique generated names unless a name is asked for (the graph's outputs).</remarks>
 internal sealed class OnnxGraphBuilder
 {
     /// <summary>The standard operator set the graph is written against.</summary>
     public const int Opset = 17;
-
-    /// <summary>Domain of ONNX Runtime's contrib operators (<c>DynamicQuantizeMatMul</c>).</summary>
-    public const string MicrosoftDomain = "com.microsoft";
 
     // IR version 8 is the one that goes with opset 17 (onnx/docs/Versioning.md).
     private const long IrVersion = 8;
@@ -26,7 +22,6 @@ internal sealed class OnnxGraphBuilder
     private readonly List<ProtoWriter> _outputs = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
-    private bool _usesMicrosoftDomain;
     private int _counter;
 
     /// <summary>Bytes of every initializer (the weights): about the model file's size.</summary>
@@ -60,6 +55,10 @@ internal sealed class OnnxGraphBuilder
     public string Scalar(float value) => Constant($"const_f_{value.ToString("R", CultureInfo.InvariantCulture)}",
         name => Floats(name, [value]));
 
+    /// <summary>A uint8 scalar constant, shared by every node that uses the same value.</summary>
+    public string UInt8Scalar(byte value) => Constant($"const_u8_{value.ToString(CultureInfo.InvariantCulture)}",
+        name => Initializer(name, OnnxDataType.UInt8, [], [value]));
+
     /// <summary>An int64 constant (a scalar when <paramref name="scalar"/>, else a 1-D tensor), shared by every node that uses the same values.</summary>
     public string Int64s(bool scalar, params long[] values) => Constant(
         $"const_i{(scalar ? "s" : "v")}_{string.Join("_", values.Select(v => v.ToString(CultureInfo.InvariantCulture)))}",
@@ -69,14 +68,13 @@ internal sealed class OnnxGraphBuilder
     /// <param name="op">Operator type.</param>
     /// <param name="inputs">Input names; an empty string is an omitted optional input.</param>
     /// <param name="output">Name of the output, or <see langword="null"/> for a generated one.</param>
-    /// <param name="domain">Operator domain; empty for the standard one.</param>
     /// <param name="attributes">Attributes.</param>
     /// <returns>The output's name.</returns>
-    public string Node(string op, IReadOnlyList<string> inputs, string? output = null, string domain = "", params NodeAttribute[] attributes)
+    public string Node(string op, IReadOnlyList<string> inputs, string? output = null, params NodeAttribute[] attributes)
     {
         output ??= Fresh(op);
         Claim(output);
-        // NodeProto: input 1, output 2, name 3, op_type 4, attribute 5, domain 7.
+        // NodeProto: input 1, output 2, name 3, op_type 4, attribute 5.
         var node = new ProtoWriter();
         foreach (var input in inputs)
         {
@@ -86,11 +84,6 @@ internal sealed class OnnxGraphBuilder
         foreach (var attribute in attributes)
         {
             node.Message(5, attribute.ToProto());
-        }
-        if (domain.Length > 0)
-        {
-            node.String(7, domain);
-            _usesMicrosoftDomain |= domain == MicrosoftDomain;
         }
         _nodes.Add(node);
         return output;
@@ -144,10 +137,6 @@ internal sealed class OnnxGraphBuilder
             .Message(7, graph)
             // OperatorSetIdProto: domain 1, version 2.
             .Message(8, new ProtoWriter().String(1, "").Int(2, Opset));
-        if (_usesMicrosoftDomain)
-        {
-            model.Message(8, new ProtoWriter().String(1, MicrosoftDomain).Int(2, 1));
-        }
         foreach (var (key, value) in metadata)
         {
             // StringStringEntryProto: key 1, value 2.
