@@ -89,6 +89,18 @@ public sealed class DataParallelServeTests : IDisposable
         summary.GetProperty("steps").GetInt32().ShouldBeGreaterThan(pausedAt + 2);
     }
 
+    [Fact]
+    public void A_setting_rank_0_refuses_ends_every_rank_with_its_message()
+    {
+        _plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        // Rank 1 reads no serve settings and waits in the run's first collective: rank 0's refusal must end it too.
+        var serve = MpiRun.Run(2, [DotnetCli.Executable, HostProcess.HostAssembly, "serve", "--plugins", _plugins.Path, "--encoder", "tiny",
+            "--threads", "1", "--urls", "ftp://127.0.0.1:5080", "--out", _runs.Combine("refused")], Limit);
+
+        serve.ExitCode.ShouldBe(2, serve.Output);
+        serve.Output.ShouldContain("mtlhost (rank 0 of 2): --urls (Serve:Urls) 'ftp://127.0.0.1:5080' is not a URL to listen on");
+    }
+
     private static async Task<JsonElement> Status(HttpClient client) =>
         JsonDocument.Parse(await client.GetStringAsync("/api/status")).RootElement.Clone();
 
