@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
 using MtlHost.Commands;
+using MtlHost.Core.Distributed;
 using MtlHost.Deployment;
 using MtlHost.Hosting;
 using MtlHost.Worker;
@@ -103,10 +104,34 @@ public static class MtlHostApplication
         }
     }
 
-    // The web host handles SIGTERM and Ctrl-C itself (and systemd's stop); the token stops it too.
+    // The web host handles SIGTERM and Ctrl-C itself (and systemd's stop); the token stops it too. Under mpirun rank 0
+    // alone serves and the other processes train as its workers; without it nothing native is loaded.
     private static int Serve(ParsedCommand command, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var serve = ServeHost.Create(command, output, error);
+        var group = ProcessGroups.Detect();
+        if (group.Size == 1)
+        {
+            return RunService(command, output, error, group, cancellationToken);
+        }
+        try
+        {
+            return group.IsRoot
+                ? RunService(command, output, error, group, cancellationToken)
+                : ServeWorkerRank.Run(command, group, output, cancellationToken);
+        }
+        catch (Exception e) when (e is not HelpRequestedException)
+        {
+            // Before or after the run (a bad setting, an address in use): the other processes would wait for this one.
+            var code = e is UsageException ? BadInput : RunFailed;
+            error.WriteLine($"mtlhost (rank {group.Rank} of {group.Size}): {(e is UsageException ? e.Message : ExceptionChain.Describe(e))}");
+            group.Abort(code);
+            throw;
+        }
+    }
+
+    private static int RunService(ParsedCommand command, TextWriter output, TextWriter error, IProcessGroup group, CancellationToken cancellationToken)
+    {
+        var serve = ServeHost.Create(command, output, error, group);
         try
         {
             return serve.Run(cancellationToken);

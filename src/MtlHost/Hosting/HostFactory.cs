@@ -21,14 +21,21 @@ public static class HostFactory
     /// <param name="command">The parsed command line.</param>
     /// <returns>The host, not started.</returns>
     /// <exception cref="UsageException">The settings file is missing or not valid JSON.</exception>
-    public static IHost Build(ParsedCommand command)
+    public static IHost Build(ParsedCommand command) => Build(command, null);
+
+    /// <summary>Builds the host, with settings of the command that every other layer overrides.</summary>
+    /// <param name="command">The parsed command line.</param>
+    /// <param name="defaults">The command's own defaults (<c>serve</c>'s), or <see langword="null"/>.</param>
+    /// <returns>The host, not started.</returns>
+    /// <exception cref="UsageException">The settings file is missing or not valid JSON.</exception>
+    public static IHost Build(ParsedCommand command, IEnumerable<KeyValuePair<string, string?>>? defaults)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             DisableDefaults = true,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        Configure(builder, command);
+        Configure(builder, command, defaults);
         return builder.Build();
     }
 

@@ -143,7 +143,7 @@ internal sealed class JointRun
                 _logger.LogInformation("Watching {Directory} for plugin changes (hot reload); shadow copies in {Shadow}",
                     settings.PluginsDirectory, hotReload.ShadowDirectory);
             }
-            _events?.OnStarted(new TrainingRunContext(trainer, hotReload, _outDirectory, WriteCheckpoint, resume?.Directory));
+            _events?.OnStarted(new TrainingRunContext(trainer, hotReload, _outDirectory, WriteCheckpoint, resume?.Directory, _group));
             // Across processes, only an agreed stop ends training (see BetweenSteps).
             using var stop = _group.Size == 1 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
             void BetweenSteps()

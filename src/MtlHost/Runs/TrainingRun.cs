@@ -14,7 +14,7 @@ using TorchSharp;
 namespace MtlHost.Runs;
 
 /// <summary>
-/// A training run, whoever drives it (<c>train</c>, the <c>serve</c> worker, an MPI rank): loads the plugins folder,
+/// A training run, whoever drives it (<c>train</c>, the <c>serve</c> worker, an MPI rank of either): loads the plugins folder,
 /// prepares every task, trains them jointly on one shared encoder (or each alone, for baselines), and saves the
 /// checkpoints, the final model and the summary in the run folder. A host joins it through its events, which are
 /// raised on the training thread.
@@ -25,7 +25,7 @@ public sealed class TrainingRun
     private readonly TrainingRunOptions _options;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the run; nothing is loaded before <see cref="Run"/>.</summary>
+    /// <summary>Creates the run; nothing is loaded before <see cref="Run(CancellationToken)"/>.</summary>
     /// <param name="settings">The settings.</param>
     /// <param name="options">Watching, baselines and console.</param>
     /// <param name="logger">Logging.</param>
@@ -57,21 +57,28 @@ public sealed class TrainingRun
     /// <param name="cancellationToken">Stops training after the current step; results are still evaluated and saved.</param>
     /// <returns>How the run ended.</returns>
     /// <exception cref="UsageException">Bad settings or bad input (no usable plugin, a checkpoint that cannot be resumed).</exception>
-    public TrainingRunResult Run(CancellationToken cancellationToken)
-    {
+    public TrainingRunResult Run(CancellationToken cancellationToken) =>
         // Started by mpirun: one of several processes training together; otherwise alone, and nothing native is loaded.
-        var group = ProcessGroups.Detect();
+        Run(ProcessGroups.Detect(), cancellationToken);
+
+    /// <summary>
+    /// Runs in <paramref name="group"/> (the one <see cref="ProcessGroups.Detect()"/> gave this process) to the end of the
+    /// step budget, an early stop or <paramref name="cancellationToken"/>. With several processes every one of them calls
+    /// this; the group is disposed at the normal end, and a failure on any process ends every process.
+    /// </summary>
+    /// <param name="group">The processes training together.</param>
+    /// <param name="cancellationToken">Stops training after the current step; results are still evaluated and saved.</param>
+    /// <returns>How the run ended.</returns>
+    /// <exception cref="UsageException">Bad settings or bad input (no usable plugin, a checkpoint that cannot be resumed).</exception>
+    public TrainingRunResult Run(IProcessGroup group, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
         if (group.Size == 1)
         {
             return RunIn(group, _settings, _logger, cancellationToken);
         }
         try
         {
-            if (_options.Serving)
-            {
-                throw new UsageException("serve does not run across processes (its dashboard and controls are one process's); " +
-                                         "start it without mpirun, or use 'mpirun … train --watch' for hot reload across processes.");
-            }
             // Without --out the run folder is named after the time each process reads it: rank 0's name is everyone's.
             var settings = _settings with { OutDirectory = group.BroadcastString(_settings.OutDirectory) };
             var result = RunIn(group, settings, group.IsRoot ? _logger : new WarningsOnlyLogger(_logger), cancellationToken) with { Rank = group.Rank };

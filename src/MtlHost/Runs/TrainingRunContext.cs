@@ -1,3 +1,4 @@
+using MtlHost.Core.Distributed;
 using MtlHost.Core.Training;
 using MtlHost.HotReload;
 
@@ -13,5 +14,9 @@ namespace MtlHost.Runs;
 /// step's is already written.
 /// </param>
 /// <param name="ResumedFrom">The checkpoint folder the run resumed from (its step is the trainer's at start), or <see langword="null"/> for a new run.</param>
+/// <param name="Group">
+/// The processes training together: one alone, several under <c>mpirun</c> (every change to the run between two steps is
+/// then made on every process alike, through the group's collectives).
+/// </param>
 public sealed record TrainingRunContext(JointTrainer Trainer, HotReloadCoordinator? HotReload, string OutDirectory, Func<string> WriteCheckpoint,
-    string? ResumedFrom);
+    string? ResumedFrom, IProcessGroup Group);

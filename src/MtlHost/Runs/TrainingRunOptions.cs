@@ -6,9 +6,6 @@ public sealed record TrainingRunOptions
     /// <summary>Whether the plugins folder is watched and plugin changes are applied between steps (<c>--watch</c>, <c>serve</c>).</summary>
     public bool Watch { get; init; }
 
-    /// <summary>Whether the run is <c>serve</c>'s, whose dashboard and controls are one process's (it does not run under mpirun).</summary>
-    public bool Serving { get; init; }
-
     /// <summary>Whether each task trains alone instead, its scores becoming the single-task baselines (<c>--single-task</c>).</summary>
     public bool SingleTask { get; init; }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
+using MtlHost.Core.Distributed;
 using MtlHost.Dashboard;
 using MtlHost.Inference;
 using MtlHost.Hosting;
@@ -14,7 +15,8 @@ namespace MtlHost.Worker;
 /// <summary>
 /// <c>mtlhost serve</c>: one web host (ASP.NET Core, systemd-aware) that trains continuously over the plugins folder with
 /// hot reload (<see cref="TrainingWorker"/>) and serves the dashboard and its API. Every setting is read and checked
-/// before anything listens, so a bad one stops start-up with one message and exit code 2.
+/// before anything listens, so a bad one stops start-up with one message and exit code 2. Under <c>mpirun</c> it is rank 0's:
+/// the other processes train as its workers with no web server (<see cref="ServeWorkerRank"/>).
 /// </summary>
 public sealed class ServeHost : IAsyncDisposable
 {
@@ -47,8 +49,24 @@ public sealed class ServeHost : IAsyncDisposable
     /// <param name="error">Standard error.</param>
     /// <returns>The service.</returns>
     /// <exception cref="UsageException">A setting is not valid.</exception>
-    public static ServeHost Create(ParsedCommand command, TextWriter output, TextWriter error)
+    public static ServeHost Create(ParsedCommand command, TextWriter output, TextWriter error) =>
+        Create(command, output, error, ProcessGroups.Detect());
+
+    /// <summary>Builds the service of rank 0 of <paramref name="group"/> (or of a process alone); nothing runs yet.</summary>
+    /// <param name="command">The command line.</param>
+    /// <param name="output">Standard output: the run's summary at its end.</param>
+    /// <param name="error">Standard error.</param>
+    /// <param name="group">The processes training together; the run disposes it at its normal end.</param>
+    /// <returns>The service.</returns>
+    /// <exception cref="UsageException">A setting is not valid.</exception>
+    /// <exception cref="ArgumentException">This process is not rank 0: only rank 0 serves.</exception>
+    public static ServeHost Create(ParsedCommand command, TextWriter output, TextWriter error, IProcessGroup group)
     {
+        ArgumentNullException.ThrowIfNull(group);
+        if (!group.IsRoot)
+        {
+            throw new ArgumentException($"Rank {group.Rank} serves nothing: rank 0 alone runs the web server (see ServeWorkerRank).", nameof(group));
+        }
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         HostFactory.Configure(builder, command, Defaults);
 
@@ -71,6 +89,7 @@ public sealed class ServeHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         var session = new ServeSession(output, error);
         builder.Services.AddSingleton(session);
+        builder.Services.AddSingleton(group);
         builder.Services.AddSingleton(dashboard);
         builder.Services.AddSingleton<RunMonitor>();
         builder.Services.AddSingleton<TrainingControl>();

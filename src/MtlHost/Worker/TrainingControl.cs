@@ -1,5 +1,4 @@
 using MtlHost.Runs;
-using MtlHost.Core.Training;
 using MtlHost.Dashboard;
 
 namespace MtlHost.Worker;
@@ -8,16 +7,20 @@ namespace MtlHost.Worker;
 /// Operator control of a serve run: pause and resume, write a checkpoint now, take a task out. Requests come from
 /// web requests on any thread; they are carried out on the training thread between two steps — the only place
 /// where the run may change — and the caller awaits the result. While paused the training thread waits there,
-/// still applying plugin changes and requests, and still stops when the service stops.
+/// still applying plugin changes and requests, and still stops when the service stops. Under <c>mpirun</c> (rank 0 runs
+/// the service) every decision is sent to every process at the boundary (<see cref="ControlBoundary"/>), so that all of
+/// them pause, checkpoint and take a task out at the same step.
 /// </summary>
 public sealed class TrainingControl
 {
-    private static readonly TimeSpan PausedPoll = TimeSpan.FromMilliseconds(250);
+    /// <summary>How often a paused run looks again for requests, plugin changes and a resume (under mpirun: exchanges again).</summary>
+    public static TimeSpan PausedPoll { get; } = TimeSpan.FromMilliseconds(250);
 
     private readonly object _lock = new();
     private readonly Queue<Request> _requests = new();
     private readonly RunMonitor _monitor;
     private TrainingRunContext? _run;
+    private ControlBoundary? _acrossProcesses;
     private bool _ended;
     private bool _paused;
 
@@ -50,13 +53,16 @@ public sealed class TrainingControl
     /// <param name="cancellationToken">Stops waiting; the checkpoint is still written.</param>
     /// <returns>The checkpoint's folder and step.</returns>
     /// <exception cref="RunNotActiveException">The run has not started or has ended.</exception>
-    public Task<CheckpointView> CheckpointAsync(CancellationToken cancellationToken = default) =>
-        Submit(run =>
+    public Task<CheckpointView> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        var action = new CheckpointAction();
+        return Submit(action, run =>
         {
             // Writing it raises the run's CheckpointWritten hook, which has told the monitor already.
-            var path = run.WriteCheckpoint();
+            var path = action.Apply(run);
             return _monitor.LastCheckpoint ?? _monitor.CheckpointWritten(path, run.Trainer.Step);
         }, cancellationToken);
+    }
 
     /// <summary>
     /// Takes a task out of the run at the next step boundary: its head is archived with the run, as when its plugin is
@@ -66,18 +72,19 @@ public sealed class TrainingControl
     /// <param name="cancellationToken">Stops waiting; the task is still removed.</param>
     /// <returns>Whether the task was removed, is not in the run, or is the last one training (which stays: a run needs a task).</returns>
     /// <exception cref="RunNotActiveException">The run has not started or has ended.</exception>
-    public Task<TaskRemoval> RemoveTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
-        Submit(run =>
+    public Task<TaskRemoval> RemoveTaskAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        var action = new TaskRemovalAction(taskId);
+        return Submit(action, run =>
         {
-            var training = run.Trainer.Tasks.Where(t => t.State == TaskState.Training).Select(t => t.Id).ToList();
-            if (training.Count == 1 && training[0] == taskId)
+            var removal = action.Apply(run);
+            if (removal != TaskRemoval.LastTask)
             {
-                return TaskRemoval.LastTask;
+                _monitor.ObserveTasks(run.Trainer.Tasks);
             }
-            var removed = run.HotReload?.RemoveTask(taskId, "removed by the operator: DELETE /api/tasks/" + taskId) ?? false;
-            _monitor.ObserveTasks(run.Trainer.Tasks);
-            return removed ? TaskRemoval.Removed : TaskRemoval.NotFound;
+            return removal;
         }, cancellationToken);
+    }
 
     /// <summary>Joins this control and its monitor to a training run, before it starts.</summary>
     /// <param name="run">The run.</param>
@@ -90,6 +97,7 @@ public sealed class TrainingControl
             lock (_lock)
             {
                 _run = context;
+                _acrossProcesses = context.Group.Size > 1 ? new ControlBoundary(context.Group) : null;
             }
             _monitor.Started(context, totalSteps);
         };
@@ -124,9 +132,9 @@ public sealed class TrainingControl
         }
     }
 
-    private Task<T> Submit<T>(Func<TrainingRunContext, T> work, CancellationToken cancellationToken)
+    private Task<T> Submit<T>(ControlAction action, Func<TrainingRunContext, T> work, CancellationToken cancellationToken)
     {
-        var request = new Request<T>(work);
+        var request = new Request<T>(action, work);
         lock (_lock)
         {
             if (_ended)
@@ -146,6 +154,11 @@ public sealed class TrainingControl
     // On the training thread, before each step.
     private void BetweenSteps(CancellationToken stopping)
     {
+        if (_acrossProcesses is { } boundary && _run is { } started)
+        {
+            BetweenStepsAcrossProcesses(boundary, started, stopping);
+            return;
+        }
         using var wake = stopping.Register(() =>
         {
             lock (_lock)
@@ -181,6 +194,47 @@ public sealed class TrainingControl
         }
     }
 
+    // Rank 0 of a run across processes: the same as alone, but every decision goes to every process first.
+    private void BetweenStepsAcrossProcesses(ControlBoundary boundary, TrainingRunContext run, CancellationToken stopping)
+    {
+        using var wake = stopping.Register(() =>
+        {
+            lock (_lock)
+            {
+                Monitor.PulseAll(_lock);
+            }
+        });
+        List<Request> taken = [];
+        ControlDecision Decide()
+        {
+            lock (_lock)
+            {
+                taken = [.. _requests];
+                _requests.Clear();
+                return new ControlDecision(_paused, [.. taken.Select(r => r.Action)]);
+            }
+        }
+        void CarryOut(ControlDecision decision)
+        {
+            foreach (var request in taken)
+            {
+                request.Run(run);
+            }
+            _monitor.ObserveTasks(run.Trainer.Tasks);
+        }
+        void WaitWhilePaused()
+        {
+            lock (_lock)
+            {
+                if (_paused && _requests.Count == 0 && !stopping.IsCancellationRequested)
+                {
+                    Monitor.Wait(_lock, PausedPoll);
+                }
+            }
+        }
+        boundary.Cross(run.HotReload, Decide, CarryOut, () => stopping.IsCancellationRequested, WaitWhilePaused);
+    }
+
     private void RunRequests()
     {
         while (true)
@@ -206,14 +260,17 @@ public sealed class TrainingControl
         }
     }
 
-    private abstract class Request
+    private abstract class Request(ControlAction action)
     {
+        // What every process carries out; Run carries it out here and answers the caller.
+        public ControlAction Action { get; } = action;
+
         public abstract void Run(TrainingRunContext run);
 
         public abstract void Abandon(Exception reason);
     }
 
-    private sealed class Request<T>(Func<TrainingRunContext, T> work) : Request
+    private sealed class Request<T>(ControlAction action, Func<TrainingRunContext, T> work) : Request(action)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

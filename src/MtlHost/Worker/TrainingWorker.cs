@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtlHost.Abstractions.Messages;
 using MtlHost.Cli;
+using MtlHost.Core.Distributed;
 using MtlHost.Hosting;
 using MtlHost.Observers;
 using MtlHost.Runs;
@@ -13,7 +14,8 @@ namespace MtlHost.Worker;
 /// The training run of <c>mtlhost serve</c>: a <see cref="TrainingRun"/> with hot reload, on a thread of its own for the life of
 /// the service, joined to the dashboard by <see cref="TrainingControl"/> and <see cref="RunMonitor"/>. When the service
 /// stops (SIGTERM, Ctrl-C, systemd) the run finishes its step, evaluates, writes its checkpoint and summary, and the
-/// process exits 0. A run that fails stops the service with exit code 1; bad input, 2.
+/// process exits 0. A run that fails stops the service with exit code 1; bad input, 2. Under <c>mpirun</c> this is rank 0's
+/// run, whose steps, stop and controls every other process follows.
 /// </summary>
 public sealed class TrainingWorker : BackgroundService
 {
@@ -23,6 +25,7 @@ public sealed class TrainingWorker : BackgroundService
     private readonly CheckpointPredictions _predictions;
     private readonly ServeSession _session;
     private readonly IConfiguration _configuration;
+    private readonly IProcessGroup _group;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _logger;
     private readonly ILogger _runLogger;
@@ -34,10 +37,11 @@ public sealed class TrainingWorker : BackgroundService
     /// <param name="predictions">Keeps <c>POST /api/predict</c> on the newest checkpoint.</param>
     /// <param name="session">The console and the exit code.</param>
     /// <param name="configuration">The layered configuration.</param>
+    /// <param name="group">The processes training together (this one alone, or rank 0 of several).</param>
     /// <param name="lifetime">Stopped when the run fails.</param>
     /// <param name="loggerFactory">Logging.</param>
     public TrainingWorker(ParsedCommand command, TrainingControl control, RunMonitor monitor, CheckpointPredictions predictions, ServeSession session,
-        IConfiguration configuration, IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory)
+        IConfiguration configuration, IProcessGroup group, IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory)
     {
         _command = command;
         _control = control;
@@ -45,6 +49,7 @@ public sealed class TrainingWorker : BackgroundService
         _predictions = predictions;
         _session = session;
         _configuration = configuration;
+        _group = group;
         _lifetime = lifetime;
         _logger = loggerFactory.CreateLogger<TrainingWorker>();
         // The run logs under the category train's run does, so a service's log reads like a train log.
@@ -78,7 +83,6 @@ public sealed class TrainingWorker : BackgroundService
             var run = new TrainingRun(settings, new TrainingRunOptions
             {
                 Watch = true,
-                Serving = true,
                 SingleTask = _command.Has("single-task"),
                 ShowProgress = ConsoleProgress.IsWanted(json),
             }, _runLogger);
@@ -99,7 +103,7 @@ public sealed class TrainingWorker : BackgroundService
                     _predictions.CheckpointWritten(folder);
                 }
             };
-            var result = run.Run(stopping);
+            var result = run.Run(_group, stopping);
             if (result.Summary is { } summary)
             {
                 SummaryTable.Print(_session.Output, summary, json);

@@ -57,18 +57,6 @@ public sealed class DataParallelHotReloadTests : IDisposable
         summary.GetProperty("tasks")[0].GetProperty("state").GetString().ShouldBe("Training");
     }
 
-    [Fact]
-    public void Serve_under_mpirun_ends_every_process_with_a_message()
-    {
-        PluginCompiler.Build(_plugins.Path, "Alpha", new PluginCompiler.Variant("alpha"));
-        // Port 0: each process gets a port of its own, so what ends them is the refusal, not a clash of addresses.
-        var serve = MpiRun.Run(2, [DotnetCli.Executable, HostProcess.HostAssembly, "serve", "--plugins", _plugins.Path, "--encoder", "tiny",
-            "--threads", "1", "--urls", "http://127.0.0.1:0", "--out", _runs.Combine("serve")], Limit);
-
-        serve.ExitCode.ShouldNotBe(0, serve.Output);
-        serve.Output.ShouldContain("serve does not run across processes");
-    }
-
     private static PluginEvent WaitForEvent(string run, MpiRunProcess mpirun, Func<PluginEvent, bool> match)
     {
         // Bounds a hang; a change is applied within seconds (500 ms to settle, then the next step boundary).

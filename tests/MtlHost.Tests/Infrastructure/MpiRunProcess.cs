@@ -94,6 +94,11 @@ public sealed class MpiRunProcess : IDisposable
         }
     }
 
+    /// <summary>Sends SIGTERM to one rank only (as systemd or kill would stop one process of the job).</summary>
+    /// <param name="rank">The rank.</param>
+    /// <param name="ranks">How many ranks there are.</param>
+    public void TerminateRank(int rank, int ranks) => Signal(RankProcessId(rank, ranks), SigTerm);
+
     /// <summary>Kills one process with SIGKILL: it gets no chance to tell anyone.</summary>
     /// <param name="pid">The process.</param>
     public static void KillHard(int pid) => Signal(pid, SigKill);
