@@ -147,6 +147,16 @@ public sealed class OnnxServeTests(InferenceCheckpoint checkpoint)
         training.Error.ShouldContain("--plugins, --steps do not apply; it takes --urls, --threads, --config only");
     }
 
+    [Fact]
+    public void Started_by_mpirun_it_exits_2_rather_than_serve_once_per_process()
+    {
+        // What mpirun -np 2 sets in each process; the check comes before anything listens or loads MPI.
+        using var host = HostProcess.Start(new Dictionary<string, string?> { ["OMPI_COMM_WORLD_SIZE"] = "2", ["OMPI_COMM_WORLD_RANK"] = "0" },
+            "serve", "--onnx", Export("none"), "--urls", "http://127.0.0.1:0");
+        host.WaitForExit().ShouldBe(2, host.Error);
+        host.Error.ShouldContain("serve --onnx is one process; start it without mpirun");
+    }
+
     private static async Task<OnnxServeHost> StartAsync(string export)
     {
         var host = OnnxServeHost.Create(CommandLine.Parse(["serve", "--onnx", export, "--urls", "http://127.0.0.1:0", "--threads", "1"]));
