@@ -37,6 +37,37 @@ public sealed class BertEncoderTests
     }
 
     [Fact]
+    public void Self_attention_with_one_fused_projection_computes_three_separate_ones_and_their_gradients()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var attention = new BertSelfAttention(BertConfig.Tiny with { AttentionDropout = 0 });
+        attention.eval();
+        var hidden = randn(2, 5, 64);
+        var mask = zeros(2, 1, 1, 5);
+        mask[1, 0, 0, 3] = tensor(float.MinValue);
+        var parameters = attention.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+
+        var fused = attention.call(hidden, mask);
+        fused.sum().backward();
+        var fusedGrads = parameters.ToDictionary(p => p.Key, p => p.Value.grad!.clone());
+        attention.zero_grad();
+
+        // The textbook form: q, k and v each from its own Linear, heads split and merged again.
+        Tensor Heads(string name) => nn.functional.linear(hidden, parameters[name + ".weight"], parameters[name + ".bias"])
+            .view(2, 5, 2, 32).transpose(1, 2);
+        var reference = nn.functional.scaled_dot_product_attention(Heads("query"), Heads("key"), Heads("value"), attn_mask: mask)
+            .transpose(1, 2).reshape(2, 5, 64);
+        reference.sum().backward();
+
+        (fused - reference).abs().max().item<float>().ShouldBeLessThan(1e-5f);
+        foreach (var (name, parameter) in parameters)
+        {
+            (fusedGrads[name] - parameter.grad!).abs().max().item<float>().ShouldBeLessThan(1e-5f, name);
+        }
+    }
+
+    [Fact]
     public void Padding_does_not_change_hidden_states_of_real_tokens()
     {
         using var scope = NewDisposeScope();
