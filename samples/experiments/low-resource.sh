@@ -10,6 +10,8 @@
 # run (read from the joint run's summary.json), with the same batch size, seed and settings. Same batches per task,
 # same total compute; the joint run's encoder takes all of them, each baseline's only its own.
 # Three seeds; then mean ± standard deviation of every primary score and of Δm% (samples/experiments/aggregate.py).
+# STEPS=1600 CONTROL_TASKS="" is the equal-steps comparison of docs/results.md: each task trains ~400 of the joint steps
+# (uniform sampler, four tasks), and each baseline alone exactly as many.
 #
 # Usage: samples/experiments/low-resource.sh [OUT_DIR] [extra train options for every run...]
 #   environment: N (supersense training examples, 400), STEPS (joint steps, 400), SEEDS ("1 2 3"), ENCODER (minilm),
