@@ -55,7 +55,12 @@ public static class OutputDecoder
                 {
                     throw new ArgumentException($"Task '{taskId}' ({kind}) has {row.Length} outputs for a row, not a multiple of its {labels.Count} labels.", nameof(row));
                 }
-                return prediction with { Words = DecodeWords(labels, row, row.Length / labels.Count, alignment) };
+                // The lambda below cannot hold the span itself.
+                var logits = row.ToArray();
+                return prediction with
+                {
+                    Words = alignment.Decode(labels, row.Length / labels.Count, t => Softmax(logits.AsSpan(t * labels.Count, labels.Count))),
+                };
             }
             case TaskKindNames.Regression:
                 return prediction with { Value = Require(taskId, kind, row, 1)[0] };
@@ -71,24 +76,6 @@ public static class OutputDecoder
             throw new ArgumentException($"Task '{taskId}' ({kind}) has {row.Length} outputs for a row, but its kind needs {size}.", nameof(row));
         }
         return row;
-    }
-
-    private static List<WordPrediction> DecodeWords(IReadOnlyList<string> labels, ReadOnlySpan<float> logits, int length, WordAlignment alignment)
-    {
-        var firstToken = alignment.FirstTokens(length);
-        var words = new List<WordPrediction>(alignment.Words.Count);
-        for (var w = 0; w < alignment.Words.Count; w++)
-        {
-            if (firstToken[w] < 0)
-            {
-                words.Add(new WordPrediction(alignment.Words[w], null, null));
-                continue;
-            }
-            var probabilities = Softmax(logits.Slice(firstToken[w] * labels.Count, labels.Count));
-            var best = ArgMax(probabilities);
-            words.Add(new WordPrediction(alignment.Words[w], labels[best], Math.Round(probabilities[best], 6)));
-        }
-        return words;
     }
 
     // In double, then rounded to float as the TorchSharp decoder's float32 softmax gives its scores.
@@ -111,7 +98,8 @@ public static class OutputDecoder
 
     private static float Sigmoid(float x) => (float)(1 / (1 + Math.Exp(-x)));
 
-    private static int ArgMax(float[] values)
+    /// <summary>The index of the largest value (the first of equal ones).</summary>
+    internal static int ArgMax(ReadOnlySpan<float> values)
     {
         var best = 0;
         for (var k = 1; k < values.Length; k++)

@@ -76,7 +76,10 @@ public sealed class TokenClassificationHandler : TaskKindHandler
         IReadOnlyList<WordAlignment>? alignments)
     {
         var alignment = alignments?[row] ?? throw new ArgumentException($"Task '{prediction.TaskId}' is token classification: pass the words of every row.", nameof(alignments));
-        return prediction with { Words = DecodeWords(labels, probabilities, row, length, alignment) };
+        return prediction with
+        {
+            Words = alignment.Decode(labels, length, t => new ReadOnlySpan<float>(probabilities, (row * length + t) * labels.Count, labels.Count)),
+        };
     }
 
     /// <inheritdoc />
@@ -99,23 +102,5 @@ public sealed class TokenClassificationHandler : TaskKindHandler
             }
         }
         return counts;
-    }
-
-    private static List<WordPrediction> DecodeWords(IReadOnlyList<string> labels, float[] data, int row, int length, WordAlignment alignment)
-    {
-        var firstToken = alignment.FirstTokens(length);
-        var words = new List<WordPrediction>(alignment.Words.Count);
-        for (var w = 0; w < alignment.Words.Count; w++)
-        {
-            if (firstToken[w] < 0)
-            {
-                words.Add(new WordPrediction(alignment.Words[w], null, null));
-                continue;
-            }
-            var probabilities = new ReadOnlySpan<float>(data, (row * length + firstToken[w]) * labels.Count, labels.Count);
-            var best = PredictionDecoder.ArgMax(probabilities);
-            words.Add(new WordPrediction(alignment.Words[w], labels[best], Math.Round(probabilities[best], 6)));
-        }
-        return words;
     }
 }

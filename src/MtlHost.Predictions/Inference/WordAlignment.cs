@@ -1,3 +1,5 @@
+using MtlHost.Predictions;
+
 namespace MtlHost.Core.Inference;
 
 /// <summary>Which word each token of an encoded row came from, so token outputs can be read back per word.</summary>
@@ -24,5 +26,33 @@ public sealed record WordAlignment(IReadOnlyList<string> Words, IReadOnlyList<in
             }
         }
         return firstToken;
+    }
+
+    /// <summary>
+    /// Each word's label: the most probable one at the word's first sub-token (<see cref="FirstTokens"/>), with its
+    /// probability rounded to six digits; a word truncated away gets neither.
+    /// </summary>
+    /// <param name="labels">The task's labels.</param>
+    /// <param name="length">The row's length.</param>
+    /// <param name="probabilitiesAt">The label probabilities of a token of the row.</param>
+    /// <returns>One prediction per word, in order.</returns>
+    public List<WordPrediction> Decode(IReadOnlyList<string> labels, int length, TokenProbabilities probabilitiesAt)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(probabilitiesAt);
+        var firstToken = FirstTokens(length);
+        var words = new List<WordPrediction>(Words.Count);
+        for (var w = 0; w < Words.Count; w++)
+        {
+            if (firstToken[w] < 0)
+            {
+                words.Add(new WordPrediction(Words[w], null, null));
+                continue;
+            }
+            var probabilities = probabilitiesAt(firstToken[w]);
+            var best = OutputDecoder.ArgMax(probabilities);
+            words.Add(new WordPrediction(Words[w], labels[best], Math.Round(probabilities[best], 6)));
+        }
+        return words;
     }
 }
