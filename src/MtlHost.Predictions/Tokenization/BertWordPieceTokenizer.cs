@@ -119,13 +119,7 @@ public sealed class BertWordPieceTokenizer
         int budget = maxLength - 2;
         TokenBuffer tokens = new();
         AppendText(text, budget, tokens, fixedWordId: -1);
-        int count = Math.Min(tokens.Count, budget);
-
-        Assembler result = new(count + 2);
-        result.Add(ClsId, 0, -1);
-        result.AddRange(tokens, count, 0);
-        result.Add(SepId, 0, -1);
-        return result.ToEncodedInput();
+        return OneSegment(tokens, budget);
     }
 
     /// <summary>
@@ -201,6 +195,12 @@ public sealed class BertWordPieceTokenizer
             AppendText(word, budget, tokens, fixedWordId: i);
         }
 
+        return OneSegment(tokens, budget);
+    }
+
+    // [CLS] the first budget tokens [SEP], all of segment 0.
+    private EncodedInput OneSegment(TokenBuffer tokens, int budget)
+    {
         int count = Math.Min(tokens.Count, budget);
         Assembler result = new(count + 2);
         result.Add(ClsId, 0, -1);
