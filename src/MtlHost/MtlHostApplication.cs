@@ -51,11 +51,6 @@ public static class MtlHostApplication
             if (command.Verb == "serve" && command.Has("onnx"))
             {
                 // Predictions of an ONNX export only: no training, plugins or torch (so no libtorch is loaded).
-                if (ProcessGroups.LauncherWorldSize(Environment.GetEnvironmentVariable) is not (null or 1))
-                {
-                    // Every process would serve the same model on the same address; there is nothing to train together.
-                    throw new UsageException("serve --onnx is one process; start it without mpirun (run several behind a load balancer to scale it).");
-                }
                 return ServeOnnx(command, cancellationToken);
             }
             if (command.Verb == "serve")

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MtlHost.Cli;
+using MtlHost.Core.Distributed;
 using MtlHost.Hosting;
 using MtlHost.Inference;
 using MtlHost.Inference.Onnx;
@@ -50,6 +51,11 @@ public sealed class OnnxServeHost : IAsyncDisposable
             throw new UsageException($"mtlhost serve --onnx serves predictions of an export and trains nothing, so {string.Join(", ", training.Select(o => "--" + o))} " +
                                      $"{(training.Count == 1 ? "does" : "do")} not apply; it takes {string.Join(", ", AcceptedOptions.Skip(1).Select(o => "--" + o))} only. " +
                                      "Leave out --onnx to train.");
+        }
+        if (ProcessGroups.LauncherWorldSize(Environment.GetEnvironmentVariable) is not (null or 1))
+        {
+            // Every process would serve the same model on the same address; there is nothing to train together.
+            throw new UsageException("serve --onnx is one process; start it without mpirun (run several behind a load balancer to scale it).");
         }
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         HostFactory.Configure(builder, command);
