@@ -177,7 +177,9 @@ public sealed class TaskTemplateTests : IClassFixture<TaskTemplateTests.Generate
             File.WriteAllText(Work.Combine("All.slnx"), "<Solution>\n" + string.Concat(Kinds.Select(k =>
                 $"  <Project Path=\"{k.Name}/{k.Name}/{k.Name}.csproj\" />\n  <Project Path=\"{k.Name}/{k.Name}.Tests/{k.Name}.Tests.csproj\" />\n")) +
                 "</Solution>\n");
-            Test = DotnetCli.Run(Work.Path, Slow, "test", "All.slnx");
+            // One test assembly at a time (-m:1): run side by side, two assemblies' summary lines can interleave on the
+            // console and no longer read as one line each, which the test below looks for.
+            Test = DotnetCli.Run(Work.Path, Slow, "test", "All.slnx", "-m:1");
 
             var plugins = Work.Combine("plugins");
             Directory.CreateDirectory(plugins);
