@@ -8,8 +8,9 @@ namespace MtlHost.Benchmarks;
 
 /// <summary>
 /// Averaging MiniLM's gradients over the ranks of an mpirun (<c>mpirun -np 2 dotnet MtlHost.Benchmarks.dll allreduce</c>):
-/// <see cref="GradientBuckets.AverageGradients"/> (copy in, one all-reduce per 25 MiB bucket, divide, copy out), and as the
-/// trainer uses it (gradients of 1 MiB or more reduced in place, the rest in buckets), against,
+/// <see cref="GradientBuckets.AverageGradients"/> (copy in, one all-reduce per 25 MiB bucket, divide, copy out); with
+/// gradients of 1 MiB or more reduced in place and the rest in buckets, averaged, and summed as the trainer does (every
+/// rank's gradient being its share, <see cref="GradientBuckets.SumGradients"/>: no division pass); against,
 /// in the same run on the same number of bytes, one raw <c>MPI_Allreduce</c> of all of them, and raw all-reduces cut
 /// into 25 MiB and into 48 MiB pieces (either side of glibc's 32 MiB mmap threshold). Rounds alternate the four so that
 /// drift in the machine's speed hits all alike; every round is printed, with rank 0's minor page faults, which show
@@ -58,7 +59,8 @@ public static class AllReduceBenchmark
         var variants = new (string Name, Action Run)[]
         {
             ($"GradientBuckets ({buckets.Buckets.Count} x <= {bucketBytes / 1048576.0:0.#} MiB)", buckets.AverageGradients),
-            ($"GradientBuckets, {inPlace.InPlaceCount} in place + {inPlace.Buckets.Count} bucket(s)", inPlace.AverageGradients),
+            ($"{inPlace.InPlaceCount} in place + {inPlace.Buckets.Count} bucket(s), mean", inPlace.AverageGradients),
+            ($"{inPlace.InPlaceCount} in place + {inPlace.Buckets.Count} bucket(s), sum (trainer)", inPlace.SumGradients),
             ("raw MPI_Allreduce, one call", () => group.AllReduceSum(raw.AsSpan())),
             ($"raw, {Math.Ceiling(totalBytes / (double)Chunk25):0} calls of <= 25 MiB", () => Chunked(group, raw, Chunk25)),
             ($"raw, {Math.Ceiling(totalBytes / (double)Chunk48):0} calls of <= 48 MiB", () => Chunked(group, raw, Chunk48)),
@@ -96,15 +98,16 @@ public static class AllReduceBenchmark
         }
         if (group.IsRoot)
         {
-            var rawMedian = Median(times[2]);
+            var raw25 = Median(times[4]);
+            var rawMedian = Median(times[3]);
             Console.WriteLine("  columns: " + string.Join(" | ", variants.Select(v => v.Name)));
             Console.WriteLine();
-            Console.WriteLine("median over rounds (bandwidth = bytes reduced / time):");
+            Console.WriteLine("median over rounds (bandwidth = bytes reduced / time; the last column: bandwidth over the raw 25 MiB calls' bandwidth):");
             for (var v = 0; v < variants.Length; v++)
             {
                 var median = Median(times[v]);
-                Console.WriteLine($"  {variants[v].Name,-38} {1000 * median,8:F1} ms  {totalBytes / median / 1e9,6:F2} GB/s  {median / rawMedian,6:F3}x raw one call" +
-                                  $"  {median / Median(times[3]),6:F3}x raw 25 MiB calls");
+                Console.WriteLine($"  {variants[v].Name,-40} {1000 * median,8:F1} ms  {totalBytes / median / 1e9,6:F2} GB/s  time {median / rawMedian,6:F3}x raw one call" +
+                                  $"  {median / raw25,6:F3}x raw 25 MiB calls  bandwidth {raw25 / median,6:F3}x");
             }
         }
         group.Barrier();

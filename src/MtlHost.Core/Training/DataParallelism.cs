@@ -17,7 +17,7 @@ namespace MtlHost.Core.Training;
 /// <remarks>
 /// Every weighting trains across processes: the loss-based ones (EW, DWA, RLW, UW, FAMO) weigh the averaged losses, so
 /// every process computes the same weights and learns the same state; the gradient-based ones (GradNorm, PCGrad, MGDA,
-/// CAGrad) see each task's gradient averaged over the processes (<see cref="Average"/>) before their algebra.
+/// CAGrad) see each task's gradient averaged over the processes (<see cref="Sum"/> of the shares) before their algebra.
 /// </remarks>
 internal sealed class DataParallelism : ITaskGradientAveraging
 {
@@ -62,13 +62,19 @@ internal sealed class DataParallelism : ITaskGradientAveraging
     /// <summary>Forgets the buckets: the trainer's parameters changed.</summary>
     public void ParametersChanged() => _buckets = null;
 
-    /// <summary>Averages every gradient over the processes (a collective).</summary>
-    public void AverageGradients()
+    /// <inheritdoc />
+    public int ProcessCount => Group.Size;
+
+    /// <summary>
+    /// Sums every gradient over the processes (a collective): their mean, since each process computed its share from
+    /// losses scaled by 1/<see cref="ProcessCount"/> (see <see cref="WeightingStep"/>).
+    /// </summary>
+    public void SumGradients()
     {
         _averaging.Start();
         try
         {
-            Timed(() => Buckets.AverageGradients());
+            Timed(() => Buckets.SumGradients());
         }
         finally
         {
@@ -110,11 +116,11 @@ internal sealed class DataParallelism : ITaskGradientAveraging
     }
 
     /// <inheritdoc />
-    public void Average(Tensor rows)
+    public void Sum(Tensor rows)
     {
         if (rows.dtype != ScalarType.Float32 || rows.device_type != DeviceType.CPU || !rows.is_contiguous())
         {
-            throw new ArgumentException($"Task gradients to average must be a contiguous float32 CPU tensor, not {rows.dtype} on {rows.device_type}.", nameof(rows));
+            throw new ArgumentException($"Task gradients to sum must be a contiguous float32 CPU tensor, not {rows.dtype} on {rows.device_type}.", nameof(rows));
         }
         var anyFailed = false;
         Timed(() =>
@@ -135,10 +141,6 @@ internal sealed class DataParallelism : ITaskGradientAveraging
         if (anyFailed)
         {
             throw new FailedOnAnotherRankException("Computing the task gradients");
-        }
-        using (no_grad())
-        {
-            rows.div_(Group.Size);
         }
     }
 

@@ -424,8 +424,8 @@ public sealed class JointTrainer : IDisposable
                     throw new FailedOnAnotherRankException($"Step {Step}'s backward pass");
                 }
                 confirmed = true;
-                // Every process clips and steps the same averaged gradient.
-                _dataParallel?.AverageGradients();
+                // Every process clips and steps the same averaged gradient: the sum of the processes' shares.
+                _dataParallel?.SumGradients();
                 for (var i = 0; i < trained.Count; i++)
                 {
                     trained[i].LossWeight = weights[i];

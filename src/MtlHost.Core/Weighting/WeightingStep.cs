@@ -12,6 +12,8 @@ public sealed class WeightingStep
 {
     private readonly PerTaskGradientClip? _perTaskClip;
     private readonly ITaskGradientAveraging? _averaging;
+    // This process's share of each loss's gradient (1/N of N processes): see ITaskGradientAveraging.
+    private readonly double _share;
     private double[]? _lossValues;
 
     /// <summary>Creates the step.</summary>
@@ -34,15 +36,19 @@ public sealed class WeightingStep
     /// </param>
     /// <param name="averaging">
     /// Across processes, averages <see cref="SharedGradients"/> and <see cref="RepresentationGradients"/> over them before a
-    /// weighting sees them; <see langword="null"/> for one process.
+    /// weighting sees them; <see langword="null"/> for one process. With N processes, every backward pass of the step
+    /// produces this process's share of the gradient (its losses scaled by 1/N), so that the caller's sum of the
+    /// parameters' gradients over the processes is their mean.
     /// </param>
     /// <exception cref="ArgumentException">The lists do not line up, or there is no task.</exception>
     public WeightingStep(IReadOnlyList<string> taskIds, IReadOnlyList<Tensor> losses, IReadOnlyList<Parameter> sharedParameters,
         IReadOnlyList<Tensor> representations, int step, Random random, IReadOnlyList<double>? lossValues = null,
         PerTaskGradientClip? perTaskClip = null, ITaskGradientAveraging? averaging = null)
     {
-        _perTaskClip = perTaskClip;
         _averaging = averaging;
+        _share = averaging is null ? 1 : 1.0 / averaging.ProcessCount;
+        // clip_{c/N}(g/N) = clip_c(g)/N: a share clipped at the share of the norm is the share of the clipped gradient.
+        _perTaskClip = perTaskClip is null || _share == 1 ? perTaskClip : perTaskClip with { MaxNorm = perTaskClip.MaxNorm * _share };
         if (lossValues is not null && lossValues.Count != losses.Count)
         {
             throw new ArgumentException($"Got {lossValues.Count} loss value(s) for {losses.Count} loss(es).");
@@ -108,7 +114,7 @@ public sealed class WeightingStep
             {
                 var index = i;
                 // The step starts with zeroed gradients, so the first task has nothing to set aside.
-                clip.Accumulate(() => Losses[index].backward(retain_graph: index < Count - 1), weights[index], setAside: index > 0);
+                clip.Accumulate(() => Share(Losses[index]).backward(retain_graph: index < Count - 1), weights[index], setAside: index > 0);
             }
             ClippedPerTask = true;
             return;
@@ -120,7 +126,7 @@ public sealed class WeightingStep
             var term = Losses[i] * weights[i];
             total = total is null ? term : total + term;
         }
-        total!.backward();
+        Share(total!).backward();
     }
 
     /// <summary>
@@ -131,7 +137,7 @@ public sealed class WeightingStep
     /// </summary>
     /// <returns>
     /// [K, P]: row i is ∂L_i/∂θ_shared, flattened in <see cref="SharedParameters"/> order; across processes, its mean over
-    /// them (the heads' gradients stay this process's own, for the trainer to average with the rest).
+    /// them (the heads' gradients stay this process's share, for the trainer to sum with the rest).
     /// </returns>
     public Tensor SharedGradients() => Averaged(ComputeSharedGradients);
 
@@ -143,7 +149,7 @@ public sealed class WeightingStep
             for (var i = 0; i < Count; i++)
             {
                 ZeroSharedGradients();
-                Losses[i].backward(retain_graph: i < Count - 1);
+                Share(Losses[i]).backward(retain_graph: i < Count - 1);
                 rows.Add(FlattenSharedGradients().MoveToOuterDisposeScope());
             }
             ZeroSharedGradients();
@@ -189,7 +195,7 @@ public sealed class WeightingStep
             _averaging.Fail(e);
             throw;
         }
-        _averaging.Average(rows);
+        _averaging.Sum(rows);
         return rows;
     }
 
@@ -199,7 +205,7 @@ public sealed class WeightingStep
         var rows = new Tensor[Count];
         for (var i = 0; i < Count; i++)
         {
-            var gradient = autograd.grad([Losses[i]], [Representations[i]], retain_graph: true)[0];
+            var gradient = autograd.grad([Share(Losses[i])], [Representations[i]], retain_graph: true)[0];
             // sum(0L), not sum(0): a literal 0 binds to the sum(ScalarType) overload and sums everything into a Byte.
             rows[i] = gradient.reshape(-1, gradient.shape[^1]).sum(0L);
         }
@@ -235,11 +241,14 @@ public sealed class WeightingStep
             var term = Losses[i] + (Representations[i] * gradient).sum() * (weights[i] - 1);
             total = total is null ? term : total + term;
         }
-        total!.backward();
+        Share(total!).backward();
     }
 
-    /// <summary>Writes a flattened gradient into the shared parameters' <c>grad</c>.</summary>
-    /// <param name="gradient">[P], in <see cref="SharedParameters"/> order.</param>
+    /// <summary>
+    /// Writes a flattened gradient into the shared parameters' <c>grad</c>; across N processes, its share (1/N of it),
+    /// which the caller's sum over the processes completes, as it completes the heads' shares.
+    /// </summary>
+    /// <param name="gradient">[P], in <see cref="SharedParameters"/> order: the step's gradient, the same on every process.</param>
     /// <exception cref="ArgumentException">The length is not the shared parameter count.</exception>
     public void SetSharedGradient(Tensor gradient)
     {
@@ -253,7 +262,9 @@ public sealed class WeightingStep
         foreach (var parameter in SharedParameters)
         {
             var n = parameter.numel();
-            using var slice = gradient.narrow(0, offset, n).view(parameter.shape).to_type(parameter.dtype);
+            using var whole = gradient.narrow(0, offset, n).view(parameter.shape).to_type(parameter.dtype);
+            using var share = _share == 1 ? null : whole * _share;
+            var slice = share ?? whole;
             var grad = parameter.grad;
             if (grad is null)
             {
@@ -266,6 +277,9 @@ public sealed class WeightingStep
             offset += n;
         }
     }
+
+    // Alone, the loss itself, so that one process computes exactly what it computed before processes were counted.
+    private Tensor Share(Tensor loss) => _share == 1 ? loss : loss * _share;
 
     private Tensor FlattenSharedGradients()
     {

@@ -126,6 +126,35 @@ public sealed class GradientBucketsTests
     }
 
     [Fact]
+    public void Summed_shares_come_back_as_the_sum_through_the_buckets_and_in_place_alike()
+    {
+        // The trainer's reduction: each rank's gradient is its share, so the sum is the mean and nothing is divided.
+        var group = new TwinRankGroup(otherRank: v => v);
+        var parameters = Parameters([3], [5], [2, 3], [1]);
+        var values = new List<float[]>();
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            var grad = Enumerable.Range(0, (int)parameters[p].numel()).Select(j => 10f * p + j + 0.5f).ToArray();
+            values.Add(grad);
+            using var g = tensor(grad).reshape(parameters[p].shape);
+            parameters[p].grad = g;
+        }
+
+        // Parameters of 20 bytes or more (the [5] and the [2, 3]) are reduced in place, the others in one bucket.
+        var buckets = new GradientBuckets(group, parameters, bucketBytes: 16, inPlaceBytes: 20);
+        group.FloatCalls.Clear();
+        buckets.SumGradients();
+
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            using var grad = parameters[p].grad!;
+            grad.data<float>().ToArray().ShouldBe(values[p].Select(v => 2 * v).ToArray());
+        }
+        buckets.InPlaceCount.ShouldBe(2);
+        group.FloatCalls.ShouldBe([4, 4, 4, 1, 4, 2]);
+    }
+
+    [Fact]
     public void A_gradient_missing_here_but_present_elsewhere_is_created_and_one_missing_everywhere_stays_missing()
     {
         // The stand-in's other rank has the same gradients where this rank has one, and no others.
