@@ -84,7 +84,8 @@ if (which is "step" or "all")
 if (which is "encoder")
 {
     var texts = setup.LongTexts(16, 128);
-    EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture));
+    EncoderThroughput.Run(setup.Tokenizer, texts, int.Parse(Option("--iterations") ?? "10", CultureInfo.InvariantCulture),
+        int.Parse(Option("--rounds") ?? "5", CultureInfo.InvariantCulture));
 }
 if (which is "throughput")
 {

@@ -14,7 +14,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly UniformMaskDropout dropout;
     private readonly int maxPositions;
 
     /// <summary>
@@ -27,7 +27,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
         position_embeddings = Embedding(config.MaxPositions, config.HiddenSize);
         token_type_embeddings = Embedding(config.TypeVocabularySize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEpsilon);
-        dropout = Dropout(config.HiddenDropout);
+        dropout = new UniformMaskDropout(config.HiddenDropout);
         maxPositions = config.MaxPositions;
         RegisterComponents();
     }

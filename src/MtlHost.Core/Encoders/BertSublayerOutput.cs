@@ -15,7 +15,7 @@ public sealed class BertSublayerOutput : Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly UniformMaskDropout dropout;
 
     /// <summary>
     /// Creates the output step.
@@ -26,7 +26,7 @@ public sealed class BertSublayerOutput : Module<Tensor, Tensor, Tensor>
     {
         dense = Linear(inputSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEpsilon);
-        dropout = Dropout(config.HiddenDropout);
+        dropout = new UniformMaskDropout(config.HiddenDropout);
         RegisterComponents();
     }
 
