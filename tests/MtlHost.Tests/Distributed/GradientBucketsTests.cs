@@ -101,14 +101,7 @@ public sealed class GradientBucketsTests
         // boundary a parameter straddles. Bucket of 16 bytes (4 floats): 3 | 5 -> [3+1][4] | [2+2] | ...
         var group = new TwinRankGroup(otherRank: v => v);
         var parameters = Parameters([3], [5], [2, 3], [1]);
-        var values = new List<float[]>();
-        for (var p = 0; p < parameters.Count; p++)
-        {
-            var grad = Enumerable.Range(0, (int)parameters[p].numel()).Select(j => 10f * p + j + 0.5f).ToArray();
-            values.Add(grad);
-            using var g = tensor(grad).reshape(parameters[p].shape);
-            parameters[p].grad = g;
-        }
+        var values = SetDistinctGradients(parameters);
 
         var buckets = new GradientBuckets(group, parameters, bucketBytes: 16);
         group.FloatCalls.Clear();
@@ -131,14 +124,7 @@ public sealed class GradientBucketsTests
         // The trainer's reduction: each rank's gradient is its share, so the sum is the mean and nothing is divided.
         var group = new TwinRankGroup(otherRank: v => v);
         var parameters = Parameters([3], [5], [2, 3], [1]);
-        var values = new List<float[]>();
-        for (var p = 0; p < parameters.Count; p++)
-        {
-            var grad = Enumerable.Range(0, (int)parameters[p].numel()).Select(j => 10f * p + j + 0.5f).ToArray();
-            values.Add(grad);
-            using var g = tensor(grad).reshape(parameters[p].shape);
-            parameters[p].grad = g;
-        }
+        var values = SetDistinctGradients(parameters);
 
         // Parameters of 20 bytes or more (the [5] and the [2, 3]) are reduced in place, the others in one bucket.
         var buckets = new GradientBuckets(group, parameters, bucketBytes: 16, inPlaceBytes: 20);
@@ -208,6 +194,20 @@ public sealed class GradientBucketsTests
 
         whole.data<float>().ToArray().ShouldBe([0f, 0f, 7f, 0f, 0f, 9f]);
         view.bytes.Length.ShouldBe(16);
+    }
+
+    // Gradient element j of parameter p is 10p + j + 0.5: every element different, so a misplaced copy shows.
+    private static List<float[]> SetDistinctGradients(List<Parameter> parameters)
+    {
+        var values = new List<float[]>();
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            var grad = Enumerable.Range(0, (int)parameters[p].numel()).Select(j => 10f * p + j + 0.5f).ToArray();
+            values.Add(grad);
+            using var g = tensor(grad).reshape(parameters[p].shape);
+            parameters[p].grad = g;
+        }
+        return values;
     }
 
     private static List<Parameter> Parameters(params long[][] shapes) => shapes.Select(s => new Parameter(zeros(s))).ToList();
