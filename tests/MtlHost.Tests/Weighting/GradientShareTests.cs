@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using MtlHost.Core.Weighting;
 using Shouldly;
 using TorchSharp;
@@ -88,6 +89,7 @@ public sealed class GradientShareTests
             }
         }
 
+        [DoesNotReturn]
         public void Fail(Exception failure) => throw failure;
     }
 }
