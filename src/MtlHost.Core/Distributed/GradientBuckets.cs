@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,12 +27,13 @@ namespace MtlHost.Core.Distributed;
 /// changes (a head added or replaced by hot reload) needs a new instance, made by every rank.
 /// </para>
 /// <para>
-/// Gradients are copied into the buckets and back, the mean taken on the way back: a TorchSharp tensor's <c>bytes</c>
-/// span is its own memory (no copy), but the grads are separate tensors that autograd owns, so they cannot be views into
-/// one flat buffer as PyTorch's DDP arranges. For MiniLM that costs about 0.1 s a step on a busy 2-core machine (the
-/// allreduce benchmark: the buckets against the same 25 MiB all-reduces without copies). So a parameter of at least
-/// <see cref="InPlaceBytes"/> (when set) skips the buckets: its gradient is all-reduced where it lies, in pieces of at
-/// most a bucket, and divided in place; only the many small parameters are packed, to keep the number of calls down.
+/// A parameter whose gradient lies wholly in one bucket gets, after its first reduction, a <c>grad</c> that is a view into
+/// that bucket (what PyTorch's DDP calls <c>gradient_as_bucket_view</c>): the optimizers zero gradients in place and
+/// autograd accumulates into an existing gradient in place, so the next backward pass writes straight into the bucket
+/// and the reduction copies nothing. A gradient tensor that something replaced is copied in once and bound again; one
+/// split across two buckets is copied in and out each time. A parameter of at least <see cref="InPlaceBytes"/> (when
+/// set) skips the buckets: its gradient is all-reduced where it lies, in pieces of at most a bucket; only the many small
+/// parameters are packed, to keep the number of calls down.
 /// </para>
 /// </remarks>
 public sealed class GradientBuckets
@@ -41,7 +43,8 @@ public sealed class GradientBuckets
 
     private readonly IProcessGroup _group;
     private readonly Tensor[] _parameters;
-    private readonly float[][] _buckets;
+    // Torch tensors, so that a parameter's grad can be a view into its bucket.
+    private readonly Tensor[] _buckets;
     private readonly float[] _presence;
     private readonly int[] _inPlace;
 
@@ -87,9 +90,10 @@ public sealed class GradientBuckets
         Buckets = Plan(sizes.Select((size, i) => _inPlace.Contains(i) ? 0 : size).ToArray(), (int)(bucketBytes / sizeof(float)));
         VerifySameOnEveryRank(group, "gradient buckets", sizes.Length, ElementCount,
             Fingerprint(_parameters.Select(p => (p.dtype, p.shape)), bucketBytes + 31 * (inPlaceBytes ?? -1)));
-        // Allocated once: pinned so that MPI gets a stable address, uninitialized since every use overwrites all of it.
-        // A process that trains alone never reduces, so it allocates nothing.
-        _buckets = group.Size == 1 ? [] : Buckets.Select(b => GC.AllocateUninitializedArray<float>(b.Length, pinned: true)).ToArray();
+        // Allocated once (libtorch's memory does not move, so MPI gets a stable address), uninitialized since every use
+        // overwrites all of it; owned by this instance, not by a dispose scope the caller may be in (the trainer makes
+        // the buckets anew inside a step after hot reload). A process that trains alone never reduces: nothing allocated.
+        _buckets = group.Size == 1 ? [] : Buckets.Select(b => empty(b.Length, ScalarType.Float32).DetachFromDisposeScope()).ToArray();
         _presence = new float[_parameters.Length];
     }
 
@@ -113,6 +117,13 @@ public sealed class GradientBuckets
 
     /// <summary>How many float32 elements all the parameters have together (4 bytes each).</summary>
     public long ElementCount { get; }
+
+    /// <summary>
+    /// How many parameter segments the last <see cref="AverageGradients"/> or <see cref="SumGradients"/> copied into a
+    /// bucket: 0 once every bucketed gradient is a view into its bucket (from the second reduction on, unless something
+    /// replaced a gradient tensor).
+    /// </summary>
+    public int CopiedSegmentCount { get; private set; }
 
     /// <summary>How many buckets the last <see cref="AverageGradients"/> or <see cref="SumGradients"/> sent (those holding no rank's gradient are skipped).</summary>
     public int ReducedBucketCount { get; private set; }
@@ -160,6 +171,7 @@ public sealed class GradientBuckets
             // The mean over one rank is its own gradient.
             ReducedBucketCount = 0;
             UnevenGradientCount = 0;
+            CopiedSegmentCount = 0;
             return;
         }
         // Each read of Tensor.grad makes a new managed handle on the same gradient; these are disposed at the end.
@@ -175,6 +187,7 @@ public sealed class GradientBuckets
             UnevenGradientCount = _presence.Count(p => p > 0 && p < _group.Size);
 
             var reduced = 0;
+            var copied = 0;
             for (var b = 0; b < Buckets.Count; b++)
             {
                 var layout = Buckets[b];
@@ -183,33 +196,55 @@ public sealed class GradientBuckets
                 {
                     continue;
                 }
-                var bucket = _buckets[b].AsSpan();
+                var bucket = Floats(_buckets[b], -1);
                 foreach (var segment in layout.Segments)
                 {
                     var slice = bucket.Slice(segment.BucketOffset, segment.Count);
-                    if (grads[segment.Tensor] is { } grad)
-                    {
-                        Floats(grad, segment.Tensor).Slice(checked((int)segment.TensorOffset), segment.Count).CopyTo(slice);
-                    }
-                    else
+                    if (grads[segment.Tensor] is not { } grad)
                     {
                         slice.Clear();
+                    }
+                    else if (!IsViewOf(grad, slice))
+                    {
+                        Floats(grad, segment.Tensor).Slice(checked((int)segment.TensorOffset), segment.Count).CopyTo(slice);
+                        copied++;
                     }
                 }
                 _group.AllReduceSum(bucket);
                 reduced++;
+                if (divisor != 1)
+                {
+                    Divide(bucket, divisor, bucket);
+                }
                 foreach (var segment in layout.Segments)
                 {
                     if (_presence[segment.Tensor] == 0)
                     {
                         continue;
                     }
-                    var grad = grads[segment.Tensor] ??= CreateGrad(_parameters[segment.Tensor]);
-                    Divide(bucket.Slice(segment.BucketOffset, segment.Count), divisor,
-                        Floats(grad, segment.Tensor).Slice(checked((int)segment.TensorOffset), segment.Count));
+                    var parameter = _parameters[segment.Tensor];
+                    var slice = bucket.Slice(segment.BucketOffset, segment.Count);
+                    if (segment.Count == parameter.numel())
+                    {
+                        // The whole parameter lies in this bucket: its grad becomes (or stays) a view into it, so the next
+                        // backward pass accumulates there and the next reduction copies nothing (PyTorch's DDP calls
+                        // this gradient_as_bucket_view). Anything that later replaces the grad tensor only costs a copy.
+                        if (grads[segment.Tensor] is not { } grad || !IsViewOf(grad, slice))
+                        {
+                            grads[segment.Tensor]?.Dispose();
+                            grads[segment.Tensor] = BindGrad(parameter, _buckets[b], segment.BucketOffset);
+                        }
+                    }
+                    else
+                    {
+                        // Split across buckets: copied back piece by piece.
+                        var grad = grads[segment.Tensor] ??= CreateGrad(parameter);
+                        slice.CopyTo(Floats(grad, segment.Tensor).Slice(checked((int)segment.TensorOffset), segment.Count));
+                    }
                 }
             }
             ReducedBucketCount = reduced;
+            CopiedSegmentCount = copied;
             foreach (var index in _inPlace)
             {
                 if (_presence[index] == 0)
@@ -338,6 +373,21 @@ public sealed class GradientBuckets
             throw new InvalidOperationException($"The gradient of parameter {index} is not a contiguous float32 CPU tensor ({grad.dtype}, {grad.device_type}).");
         }
         return MemoryMarshal.Cast<byte, float>(grad.bytes);
+    }
+
+    // Whether grad's elements are exactly these floats of a bucket (the same memory, the same length).
+    private static bool IsViewOf(Tensor grad, Span<float> slice) =>
+        grad.dtype == ScalarType.Float32 && grad.device_type == DeviceType.CPU && grad.is_contiguous() && grad.numel() == slice.Length &&
+        Unsafe.AreSame(ref MemoryMarshal.GetReference(MemoryMarshal.Cast<byte, float>(grad.bytes)), ref MemoryMarshal.GetReference(slice));
+
+    private static Tensor BindGrad(Tensor parameter, Tensor bucket, int offset)
+    {
+        using (no_grad())
+        {
+            using var view = bucket.narrow(0, offset, parameter.numel()).view(parameter.shape);
+            parameter.grad = view;
+        }
+        return parameter.grad!;
     }
 
     private static Tensor CreateGrad(Tensor parameter)

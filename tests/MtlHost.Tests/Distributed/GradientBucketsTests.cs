@@ -141,6 +141,70 @@ public sealed class GradientBucketsTests
     }
 
     [Fact]
+    public void After_the_first_reduction_a_bucketed_gradient_is_a_view_into_its_bucket_and_backward_accumulates_there()
+    {
+        // The other rank has the same gradients: each sum is twice this rank's.
+        var group = new TwinRankGroup(otherRank: v => v);
+        var parameters = Parameters([3], [5], [2, 3], [1]);
+        var values = SetDistinctGradients(parameters);
+        // One bucket of 16 floats holds all four parameters whole.
+        var buckets = new GradientBuckets(group, parameters, bucketBytes: 64);
+        buckets.SumGradients();
+        buckets.CopiedSegmentCount.ShouldBe(4);
+
+        // A backward pass as the trainer runs it: gradients zeroed in place, then accumulated by autograd.
+        using var optimizer = optim.SGD(parameters, 0.1);
+        optimizer.zero_grad();
+        using (var loss = parameters.Select((p, i) => (p * (i + 1)).sum()).Aggregate((a, b) => a + b))
+        {
+            loss.backward();
+        }
+        buckets.SumGradients();
+
+        // Nothing copied: autograd wrote into the bucket, where the sum happened.
+        buckets.CopiedSegmentCount.ShouldBe(0);
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            using var grad = parameters[p].grad!;
+            grad.data<float>().ToArray().ShouldAllBe(g => g == 2f * (p + 1));
+        }
+
+        // A grad tensor replaced by other code is copied in once, then bound again.
+        using (var replaced = tensor(values[1]))
+        {
+            parameters[1].grad = replaced;
+        }
+        buckets.SumGradients();
+        buckets.CopiedSegmentCount.ShouldBe(1);
+        using (var summed = parameters[1].grad!)
+        {
+            summed.data<float>().ToArray().ShouldBe(values[1].Select(v => 2 * v).ToArray());
+        }
+        buckets.SumGradients();
+        buckets.CopiedSegmentCount.ShouldBe(0);
+    }
+
+    [Fact]
+    public void Buckets_made_inside_a_dispose_scope_outlive_it()
+    {
+        // The trainer makes new buckets inside a step (after hot reload changed the heads); the step's scope ends first.
+        var group = new TwinRankGroup(otherRank: v => v);
+        var parameters = Parameters([3], [2]);
+        var values = SetDistinctGradients(parameters);
+        GradientBuckets buckets;
+        using (NewDisposeScope())
+        {
+            buckets = new GradientBuckets(group, parameters, bucketBytes: 64);
+            buckets.SumGradients();
+        }
+
+        buckets.SumGradients();
+
+        using var grad = parameters[0].grad!;
+        grad.data<float>().ToArray().ShouldBe(values[0].Select(v => 4 * v).ToArray());
+    }
+
+    [Fact]
     public void A_gradient_missing_here_but_present_elsewhere_is_created_and_one_missing_everywhere_stays_missing()
     {
         // The stand-in's other rank has the same gradients where this rank has one, and no others.
