@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using MtlHost.Tests.Infrastructure;
 using Shouldly;
@@ -87,6 +88,45 @@ public sealed class DataParallelServeTests : IDisposable
         var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement;
         summary.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("id").GetString()).ShouldBe(["wordclass"]);
         summary.GetProperty("steps").GetInt32().ShouldBeGreaterThan(pausedAt + 2);
+    }
+
+    [Fact]
+    public async Task With_a_step_budget_both_ranks_train_to_it_and_rank_0_keeps_answering_predictions_until_stopped()
+    {
+        _plugins.CopyPlugin(Path.Combine(RepositoryPaths.SamplePlugins, "Spam"));
+        var settings = _runs.Combine("settings.json");
+        File.WriteAllText(settings, JsonSerializer.Serialize(new { Dashboard = new { Token } }));
+        var run = _runs.Combine("budget");
+        using var mpirun = MpiRunProcess.Start(2, [.. Serve(settings, run), "--steps", "60"]);
+
+        var line = WaitForLine(mpirun, "Dashboard: ");
+        var rank0 = mpirun.RankProcessId(0, 2);
+        var rank1 = mpirun.RankProcessId(1, 2);
+        var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Split(' ')[0];
+        using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(1) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        var finished = await WaitForStatus(client, mpirun, s => s.GetProperty("state").GetString() == "Finished", "the step budget");
+        Step(finished).ShouldBe(60);
+
+        // Training is over on both ranks: the worker rank ends; rank 0 still serves predictions from the final checkpoint.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); Directory.Exists($"/proc/{rank1}") && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(100);
+        }
+        Directory.Exists($"/proc/{rank1}").ShouldBeFalse("rank 1 still runs after the step budget");
+        using (var predicted = await client.PostAsJsonAsync("/api/predict", new { text = "WIN a FREE cruise, click here" }))
+        {
+            predicted.StatusCode.ShouldBe(HttpStatusCode.OK, await predicted.Content.ReadAsStringAsync());
+            var answer = JsonDocument.Parse(await predicted.Content.ReadAsStringAsync()).RootElement;
+            answer.GetProperty("step").GetInt32().ShouldBe(60);
+            answer.GetProperty("tasks").EnumerateArray().Single().GetProperty("label").GetString().ShouldBeOneOf("spam", "ham");
+        }
+        mpirun.WaitForExit(TimeSpan.Zero).ShouldBeNull(mpirun.Output);
+
+        MpiRunProcess.Terminate(rank0);
+        mpirun.WaitForExit(Limit).ShouldBe(0, mpirun.Output);
+        mpirun.Output.ShouldContain("The 2 processes ended with the same weights");
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("steps").GetInt32().ShouldBe(60);
     }
 
     [Fact]

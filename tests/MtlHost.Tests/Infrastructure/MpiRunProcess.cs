@@ -99,6 +99,10 @@ public sealed class MpiRunProcess : IDisposable
     /// <param name="ranks">How many ranks there are.</param>
     public void TerminateRank(int rank, int ranks) => Signal(RankProcessId(rank, ranks), SigTerm);
 
+    /// <summary>Sends SIGTERM to one process, found earlier (a rank that may outlive the others).</summary>
+    /// <param name="pid">The process.</param>
+    public static void Terminate(int pid) => Signal(pid, SigTerm);
+
     /// <summary>Kills one process with SIGKILL: it gets no chance to tell anyone.</summary>
     /// <param name="pid">The process.</param>
     public static void KillHard(int pid) => Signal(pid, SigKill);
