@@ -12,7 +12,7 @@ namespace MtlHost.Benchmarks;
 /// gradients of 1 MiB or more reduced in place and the rest in buckets, averaged, and summed as the trainer does (every
 /// rank's gradient being its share, <see cref="GradientBuckets.SumGradients"/>: no division pass); against,
 /// in the same run on the same number of bytes, one raw <c>MPI_Allreduce</c> of all of them, and raw all-reduces cut
-/// into 25 MiB and into 48 MiB pieces (either side of glibc's 32 MiB mmap threshold). Rounds alternate the four so that
+/// into 25 MiB and into 48 MiB pieces (either side of glibc's 32 MiB mmap threshold). Rounds alternate the six so that
 /// drift in the machine's speed hits all alike; every round is printed, with rank 0's minor page faults, which show
 /// whether Open MPI's per-call temporary buffer came as fresh pages.
 /// </summary>
@@ -33,19 +33,26 @@ public static class AllReduceBenchmark
         }
         Console.WriteLine($"rank {group.Rank}: CPUs allowed {CpusAllowed()}, TorchSharp threads {get_num_threads()}");
 
-        // The real encoder's parameters, with a random gradient each (rank-dependent, so that the sums are real sums).
+        // The real encoder's parameters, with a random gradient each (rank-dependent, so that the sums are real sums). Each
+        // way of bucketing gets its own copy: a bucketed gradient becomes a view into its instance's bucket, and two
+        // instances over the same parameters would take the views from each other every round, copying each time.
         using var encoder = EncoderCatalog.Create(EncoderCatalog.MiniLmRandom, seed: 1);
+        using var trainersEncoder = EncoderCatalog.Create(EncoderCatalog.MiniLmRandom, seed: 1);
         var parameters = encoder.parameters().ToList();
+        var trainersParameters = trainersEncoder.parameters().ToList();
         manual_seed(100 + group.Rank);
-        foreach (var parameter in parameters)
+        foreach (var (parameter, twin) in parameters.Zip(trainersParameters))
         {
             using var grad = randn_like(parameter);
             parameter.grad = grad;
+            using var copy = grad.clone();
+            twin.grad = copy;
         }
         var bucketBytes = (long)(bucketMiB * 1024 * 1024) / sizeof(float) * sizeof(float);
-        var buckets = new GradientBuckets(group, parameters, bucketBytes);
-        // What the trainer uses: gradients of 1 MiB or more reduced where they lie, the rest through buckets.
-        var inPlace = new GradientBuckets(group, parameters, bucketBytes, inPlaceBytes: 1L << 20);
+        using var buckets = new GradientBuckets(group, parameters, bucketBytes);
+        // What the trainer uses: gradients of 1 MiB or more reduced where they lie, the rest through buckets (the mean and
+        // the sum take turns on the same instance, each in its steady state).
+        using var inPlace = new GradientBuckets(group, trainersParameters, bucketBytes, inPlaceBytes: 1L << 20);
         var raw = GC.AllocateArray<float>(checked((int)buckets.ElementCount), pinned: true);
         new Random(group.Rank).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(raw.AsSpan()));
         for (var i = 0; i < raw.Length; i++)

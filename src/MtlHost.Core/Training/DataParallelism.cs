@@ -19,7 +19,7 @@ namespace MtlHost.Core.Training;
 /// every process computes the same weights and learns the same state; the gradient-based ones (GradNorm, PCGrad, MGDA,
 /// CAGrad) see each task's gradient averaged over the processes (<see cref="Sum"/> of the shares) before their algebra.
 /// </remarks>
-internal sealed class DataParallelism : ITaskGradientAveraging
+internal sealed class DataParallelism : ITaskGradientAveraging, IDisposable
 {
     private readonly Func<IReadOnlyList<Parameter>> _parameters;
     private readonly long _bucketBytes;
@@ -59,8 +59,15 @@ internal sealed class DataParallelism : ITaskGradientAveraging
     /// </summary>
     public TimeSpan GradientAveragingTime => _averaging.Elapsed;
 
-    /// <summary>Forgets the buckets: the trainer's parameters changed.</summary>
-    public void ParametersChanged() => _buckets = null;
+    /// <summary>Lets the buckets go: the trainer's parameters changed.</summary>
+    public void ParametersChanged() => Dispose();
+
+    /// <summary>Frees the buckets (made again at their next use).</summary>
+    public void Dispose()
+    {
+        _buckets?.Dispose();
+        _buckets = null;
+    }
 
     /// <inheritdoc />
     public int ProcessCount => Group.Size;

@@ -527,6 +527,7 @@ public sealed class JointTrainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _dataParallel?.Dispose();
         _optimizers.Dispose();
         foreach (var branch in _branches.Values)
         {

@@ -38,12 +38,16 @@ internal static class GradientAlgebra
         return gram;
     }
 
-    /// <summary>Writes Σ_i w_i·g_i (the rows of <paramref name="rows"/>) into the shared parameters' gradients.</summary>
+    /// <summary>
+    /// Writes Σ_i w_i·g_i (the rows of <paramref name="rows"/>) into the shared parameters' gradients; across N processes,
+    /// its 1/N share (see <see cref="WeightingStep.SetSharedGradient"/>).
+    /// </summary>
     public static void SetCombination(WeightingStep step, Tensor rows, IReadOnlyList<double> weights)
     {
         using var scope = NewDisposeScope();
-        var w = tensor(weights.ToArray(), ScalarType.Float64).to_type(rows.dtype).to(rows.device);
-        step.SetSharedGradient(w.unsqueeze(0).matmul(rows.detach()).squeeze(0));
+        // Across processes, this process's share of the combination: the share folded into the weights, not a pass over the result.
+        var w = tensor(weights.Select(x => x * step.GradientShare).ToArray(), ScalarType.Float64).to_type(rows.dtype).to(rows.device);
+        step.WriteSharedGradient(w.unsqueeze(0).matmul(rows.detach()).squeeze(0));
     }
 
     /// <summary>The i-th row of M·x.</summary>

@@ -101,7 +101,8 @@ public sealed class WeightingStep
 
     /// <summary>
     /// One backward pass of Σ_i w_i·L_i; with a per-task clip, one pass per task: each task's gradient ∇L_i is clipped,
-    /// then w_i·clip(∇L_i) is added to the others.
+    /// then w_i·clip(∇L_i) is added to the others. Across N processes every gradient it leaves is this process's 1/N
+    /// share (the losses and the clip norm scaled by 1/N).
     /// </summary>
     /// <param name="weights">One weight per task.</param>
     public void BackwardWeighted(IReadOnlyList<double> weights)
@@ -131,7 +132,7 @@ public sealed class WeightingStep
 
     /// <summary>
     /// One backward pass per task. Every parameter outside <see cref="SharedParameters"/> (a task's
-    /// head) gets the plain gradient of its own task's loss; the shared parameters' gradients are
+    /// head) gets the plain gradient of its own task's loss (across N processes, its 1/N share); the shared parameters' gradients are
     /// returned instead of accumulated, and their <c>grad</c> is left empty for
     /// <see cref="SetSharedGradient"/>.
     /// </summary>
@@ -221,8 +222,9 @@ public sealed class WeightingStep
     /// </summary>
     /// <remarks>
     /// Backpropagates Σ_i [L_i + (w_i − 1)·⟨z_i, ∂L_i/∂z_i⟩] with ∂L_i/∂z_i held constant: the heads see
-    /// Σ_i L_i, and the gradient reaching each representation z_i is w_i·∂L_i/∂z_i. The extra cost is
-    /// one pass through each head for ∂L_i/∂z_i.
+    /// Σ_i L_i, and the gradient reaching each representation z_i is w_i·∂L_i/∂z_i (across N processes, the whole
+    /// objective is scaled by 1/N, so every gradient is this process's share). The extra cost is one pass through each
+    /// head for ∂L_i/∂z_i.
     /// </remarks>
     /// <param name="weights">One weight per task.</param>
     /// <exception cref="InvalidOperationException">The step has no representations.</exception>
@@ -252,6 +254,21 @@ public sealed class WeightingStep
     /// <exception cref="ArgumentException">The length is not the shared parameter count.</exception>
     public void SetSharedGradient(Tensor gradient)
     {
+        if (_share == 1)
+        {
+            WriteSharedGradient(gradient);
+            return;
+        }
+        using var share = gradient * _share;
+        WriteSharedGradient(share);
+    }
+
+    /// <summary>This process's share of every gradient of the step: 1/N of N processes, 1 alone.</summary>
+    internal double GradientShare => _share;
+
+    /// <summary>Writes a flattened gradient into the shared parameters' <c>grad</c> as it is (already this process's share).</summary>
+    internal void WriteSharedGradient(Tensor gradient)
+    {
         var total = SharedParameters.Sum(p => p.numel());
         if (gradient.dim() != 1 || gradient.shape[0] != total)
         {
@@ -262,9 +279,7 @@ public sealed class WeightingStep
         foreach (var parameter in SharedParameters)
         {
             var n = parameter.numel();
-            using var whole = gradient.narrow(0, offset, n).view(parameter.shape).to_type(parameter.dtype);
-            using var share = _share == 1 ? null : whole * _share;
-            var slice = share ?? whole;
+            using var slice = gradient.narrow(0, offset, n).view(parameter.shape).to_type(parameter.dtype);
             var grad = parameter.grad;
             if (grad is null)
             {
