@@ -41,7 +41,7 @@ public sealed class UniformMaskDropout : Module<Tensor, Tensor>
             return input.alias();
         }
         using var scope = NewDisposeScope();
-        using var keep = rand_like(input).ge_(_probability).mul_(1 / (1 - _probability));
+        var keep = rand_like(input).ge_(_probability).mul_(1 / (1 - _probability));
         return input.mul(keep).MoveToOuterDisposeScope();
     }
 }

@@ -46,7 +46,7 @@ public sealed class CAGradWeighting : ILossWeighting
         using var scope = NewDisposeScope();
         var gradients = step.SharedGradients();
         var weights = Weights(GradientAlgebra.Gram(gradients));
-        GradientAlgebra.SetCombination(step, gradients, weights);
+        step.SetSharedCombination(gradients, weights);
         return weights;
     }
 

@@ -74,7 +74,7 @@ public sealed class GradNormWeighting : ILossWeighting
         {
             var gradients = step.SharedGradients();
             gram = GradientAlgebra.Gram(gradients);
-            GradientAlgebra.SetCombination(step, gradients, weights);
+            step.SetSharedCombination(gradients, weights);
         }
 
         var norms = Enumerable.Range(0, k).Select(i => Math.Sqrt(Math.Max(gram[i, i], 0))).ToArray();

@@ -4,8 +4,8 @@ namespace MtlHost.Core.Weighting;
 
 /// <summary>
 /// The tensor work of the gradient-based strategies: everything they decide depends on the task
-/// gradients only through their K×K Gram matrix, so they solve in doubles on it and turn the answer
-/// into one weighted sum of the task gradients.
+/// gradients only through their K×K Gram matrix, so they solve in doubles on it and
+/// <see cref="WeightingStep.SetSharedCombination"/> turns the answer into one weighted sum of the task gradients.
 /// </summary>
 internal static class GradientAlgebra
 {
@@ -36,18 +36,6 @@ internal static class GradientAlgebra
             }
         }
         return gram;
-    }
-
-    /// <summary>
-    /// Writes Σ_i w_i·g_i (the rows of <paramref name="rows"/>) into the shared parameters' gradients; across N processes,
-    /// its 1/N share (see <see cref="WeightingStep.SetSharedGradient"/>).
-    /// </summary>
-    public static void SetCombination(WeightingStep step, Tensor rows, IReadOnlyList<double> weights)
-    {
-        using var scope = NewDisposeScope();
-        // Across processes, this process's share of the combination: the share folded into the weights, not a pass over the result.
-        var w = tensor(weights.Select(x => x * step.GradientShare).ToArray(), ScalarType.Float64).to_type(rows.dtype).to(rows.device);
-        step.WriteSharedGradient(w.unsqueeze(0).matmul(rows.detach()).squeeze(0));
     }
 
     /// <summary>The i-th row of M·x.</summary>

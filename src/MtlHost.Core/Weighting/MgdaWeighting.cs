@@ -61,7 +61,7 @@ public sealed class MgdaWeighting : ILossWeighting
         }
         var gradients = step.SharedGradients();
         var alpha = Solve(GradientAlgebra.Gram(gradients), step.LossValues());
-        GradientAlgebra.SetCombination(step, gradients, alpha);
+        step.SetSharedCombination(gradients, alpha);
         return alpha;
     }
 

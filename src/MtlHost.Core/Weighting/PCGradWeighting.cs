@@ -32,7 +32,7 @@ public sealed class PCGradWeighting : ILossWeighting
         var gradients = step.SharedGradients();
         var gram = GradientAlgebra.Gram(gradients);
         var weights = Weights(gram, step.Random);
-        GradientAlgebra.SetCombination(step, gradients, weights);
+        step.SetSharedCombination(gradients, weights);
         return weights;
     }
 

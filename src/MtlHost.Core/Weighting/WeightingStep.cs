@@ -134,7 +134,7 @@ public sealed class WeightingStep
     /// One backward pass per task. Every parameter outside <see cref="SharedParameters"/> (a task's
     /// head) gets the plain gradient of its own task's loss (across N processes, its 1/N share); the shared parameters' gradients are
     /// returned instead of accumulated, and their <c>grad</c> is left empty for
-    /// <see cref="SetSharedGradient"/>.
+    /// <see cref="SetSharedCombination"/>.
     /// </summary>
     /// <returns>
     /// [K, P]: row i is ∂L_i/∂θ_shared, flattened in <see cref="SharedParameters"/> order; across processes, its mean over
@@ -247,27 +247,22 @@ public sealed class WeightingStep
     }
 
     /// <summary>
-    /// Writes a flattened gradient into the shared parameters' <c>grad</c>; across N processes, its share (1/N of it),
-    /// which the caller's sum over the processes completes, as it completes the heads' shares.
+    /// Writes Σ_i w_i·g_i, the combination of the rows of <paramref name="rows"/>, into the shared parameters' <c>grad</c>;
+    /// across N processes, its 1/N share, which the caller's sum over the processes completes as it completes the heads'
+    /// shares (the share taken in the weights, not by a pass over the result).
     /// </summary>
-    /// <param name="gradient">[P], in <see cref="SharedParameters"/> order: the step's gradient, the same on every process.</param>
-    /// <exception cref="ArgumentException">The length is not the shared parameter count.</exception>
-    public void SetSharedGradient(Tensor gradient)
+    /// <param name="rows">[K, P], as <see cref="SharedGradients"/> returns them: the same on every process.</param>
+    /// <param name="weights">One weight per task.</param>
+    /// <exception cref="ArgumentException">The counts do not match the step's tasks or shared parameters.</exception>
+    public void SetSharedCombination(Tensor rows, IReadOnlyList<double> weights)
     {
-        if (_share == 1)
-        {
-            WriteSharedGradient(gradient);
-            return;
-        }
-        using var share = gradient * _share;
-        WriteSharedGradient(share);
+        CheckCount(weights.Count);
+        using var scope = NewDisposeScope();
+        var w = tensor(weights.Select(x => x * _share).ToArray(), ScalarType.Float64).to_type(rows.dtype).to(rows.device);
+        WriteSharedGradient(w.unsqueeze(0).matmul(rows.detach()).squeeze(0));
     }
 
-    /// <summary>This process's share of every gradient of the step: 1/N of N processes, 1 alone.</summary>
-    internal double GradientShare => _share;
-
-    /// <summary>Writes a flattened gradient into the shared parameters' <c>grad</c> as it is (already this process's share).</summary>
-    internal void WriteSharedGradient(Tensor gradient)
+    private void WriteSharedGradient(Tensor gradient)
     {
         var total = SharedParameters.Sum(p => p.numel());
         if (gradient.dim() != 1 || gradient.shape[0] != total)

@@ -75,11 +75,7 @@ public sealed class OnnxServeHost : IAsyncDisposable
 
         try
         {
-            // A start-up failure (an address in use) is reported once, by StartAsync's message; the host's own log of it is a stack trace.
-            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-            builder.Host.UseSystemd();
-            builder.WebHost.UseUrls([.. options.Urls]);
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+            ServeWebHost.Configure(builder, options);
             var app = builder.Build();
             // Not a service of the host: this class owns it and disposes it once the server has stopped taking requests.
             var batcher = new PredictionBatcher(predictor, new PredictionBatcherOptions(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MtlHost.Predict"));
@@ -103,7 +99,7 @@ public sealed class OnnxServeHost : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the start.</param>
     /// <returns>A task that completes once the service listens.</returns>
     /// <exception cref="UsageException">An address cannot be listened on.</exception>
-    public Task StartAsync(CancellationToken cancellationToken = default) => WebHostStart.StartAsync(_app, _options, cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default) => ServeWebHost.StartAsync(_app, _options, cancellationToken);
 
     /// <summary>Stops: requests in flight are answered, then the server stops.</summary>
     /// <returns>A task that completes once the server stopped.</returns>

@@ -82,11 +82,7 @@ public sealed class ServeHost : IAsyncDisposable
         var options = ServeOptions.Read(builder.Configuration);
         var dashboard = DashboardOptions.Read(builder.Configuration);
 
-        // A start-up failure (an address in use) is reported once, by StartAsync's message; the host's own log of it is a stack trace.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        builder.Host.UseSystemd();
-        builder.WebHost.UseUrls([.. options.Urls]);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        ServeWebHost.Configure(builder, options);
         var session = new ServeSession(output, error);
         builder.Services.AddSingleton(session);
         builder.Services.AddSingleton(group);
@@ -117,7 +113,7 @@ public sealed class ServeHost : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the start.</param>
     /// <returns>A task that completes once the service listens.</returns>
     /// <exception cref="UsageException">An address cannot be listened on.</exception>
-    public Task StartAsync(CancellationToken cancellationToken = default) => WebHostStart.StartAsync(_app, _options, cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default) => ServeWebHost.StartAsync(_app, _options, cancellationToken);
 
     /// <summary>Stops gracefully: the run finishes its step, evaluates and writes its checkpoint; then the server stops.</summary>
     /// <returns>A task that completes once everything stopped.</returns>
