@@ -15,7 +15,7 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     private readonly Linear value;
     private readonly int headCount;
     private readonly int headSize;
-    private readonly double attentionDropout;
+    private readonly UniformMaskDropout attentionDropout;
 
     /// <summary>
     /// Creates the attention projections for <paramref name="config"/>.
@@ -28,7 +28,7 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         value = Linear(config.HiddenSize, config.HiddenSize);
         headCount = config.HeadCount;
         headSize = config.HeadSize;
-        attentionDropout = config.AttentionDropout;
+        attentionDropout = new UniformMaskDropout(config.AttentionDropout);
         RegisterComponents();
     }
 
@@ -58,10 +58,20 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         var v = projected[2];
 
         // softmax(q kᵀ / √d + mask) v, with dropout on the probabilities while training.
-        var context = functional.scaled_dot_product_attention(
-            q, k, v, attn_mask: additiveMask, p: training ? attentionDropout : 0.0);
+        var context = training && attentionDropout.Probability > 0
+            ? DropoutAttention(q, k, v, additiveMask)
+            : functional.scaled_dot_product_attention(q, k, v, attn_mask: additiveMask);
 
         return MergeHeads(context).MoveToOuterDisposeScope();
+    }
+
+    // The attention written out, for dropout on its probabilities: libtorch's fused CPU kernel takes no dropout, and its
+    // own unfused path draws the [B, heads, T, T] mask with bernoulli_ (two Mersenne Twister draws an element, serially),
+    // which cost more than the attention itself; UniformMaskDropout's counter-based mask is one vectorised pass.
+    private Tensor DropoutAttention(Tensor q, Tensor k, Tensor v, Tensor additiveMask)
+    {
+        var scores = q.matmul(k.transpose(-1, -2)).mul_(1 / Math.Sqrt(headSize)).add_(additiveMask);
+        return attentionDropout.call(functional.softmax(scores, -1)).matmul(v);
     }
 
     // [B, heads, T, d] -> [B, T, H]

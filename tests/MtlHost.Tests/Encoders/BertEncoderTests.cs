@@ -68,6 +68,37 @@ public sealed class BertEncoderTests
     }
 
     [Fact]
+    public void Attention_dropout_while_training_drops_probabilities_with_the_counter_based_mask()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        using var attention = new BertSelfAttention(BertConfig.Tiny with { AttentionDropout = 0.25 });
+        attention.train();
+        var hidden = randn(2, 5, 64);
+        var mask = zeros(2, 1, 1, 5);
+        mask[1, 0, 0, 3] = tensor(float.MinValue);
+        var parameters = attention.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+
+        manual_seed(8);
+        var dropped = attention.call(hidden, mask);
+
+        // softmax(q kᵀ / √d + mask), then the mask UniformMaskDropout draws from the same generator state, then v.
+        Tensor Heads(string name) => nn.functional.linear(hidden, parameters[name + ".weight"], parameters[name + ".bias"])
+            .view(2, 5, 2, 32).transpose(1, 2);
+        var probabilities = nn.functional.softmax(Heads("query").matmul(Heads("key").transpose(-1, -2)) / Math.Sqrt(32) + mask, -1);
+        manual_seed(8);
+        var seed = (ulong)randint(long.MaxValue, [1], ScalarType.Int64).item<long>();
+        var keep = new float[probabilities.numel()];
+        DropoutMask.Fill(keep, seed, 0.25);
+        var reference = (probabilities * tensor(keep, probabilities.shape)).matmul(Heads("value")).transpose(1, 2).reshape(2, 5, 64);
+
+        (dropped - reference).abs().max().item<float>().ShouldBeLessThan(1e-5f);
+        keep.Count(k => k == 0).ShouldBeGreaterThan(0);
+        attention.eval();
+        (attention.call(hidden, mask) - dropped).abs().max().item<float>().ShouldBeGreaterThan(1e-3f);
+    }
+
+    [Fact]
     public void Padding_does_not_change_hidden_states_of_real_tokens()
     {
         using var scope = NewDisposeScope();
