@@ -12,8 +12,10 @@ namespace MtlHost.Core.Export.Onnx;
 /// <remarks>
 /// With <see cref="Quantize"/> every matrix multiplication by a weight of the transformer layers (query, key, value,
 /// attention output, intermediate, output) becomes an int8 <c>MatMulInteger</c> with int8 weights per output feature
-/// (<see cref="Int8Weights"/>) and activations quantized per token, in standard ONNX operators only; embeddings,
-/// LayerNorm, softmax, GELU, attention scores, adapters and heads stay fp32.
+/// (<see cref="Int8Weights"/>) and activations quantized per token (asymmetric uint8), in standard ONNX operators only;
+/// embeddings, LayerNorm, softmax, GELU, attention scores, adapters and heads stay fp32. With an <see cref="Int8Calibration"/>
+/// each of those inputs is first smoothed (SmoothQuant): divided per channel by s, the weights reading it multiplied by s,
+/// the division folded into value's weights for the attention output's input and a Mul elsewhere.
 /// </remarks>
 internal sealed class BertOnnxGraph
 {
@@ -28,18 +30,36 @@ internal sealed class BertOnnxGraph
 
     private readonly OnnxGraphBuilder _graph;
     private readonly BertConfig _config;
+    private readonly Int8Calibration? _smoothing;
+    private readonly List<string> _probes = [];
 
     /// <summary>Starts the encoder's part of a graph and declares the three inputs.</summary>
-    public BertOnnxGraph(OnnxGraphBuilder graph, BertConfig config, bool quantize)
+    /// <param name="graph">The graph to build.</param>
+    /// <param name="config">The encoder's structure.</param>
+    /// <param name="quantize">Whether the layers' weight matrix multiplications are int8.</param>
+    /// <param name="smoothing">
+    /// Activation maxima and α to smooth each quantized matrix multiplication's input with (SmoothQuant), or <see langword="null"/>.
+    /// Smoothing leaves the function unchanged; only its int8 rounding differs.
+    /// </param>
+    /// <param name="probe">Whether to add an output of per-channel max |x| at every input the smoothing needs (the calibration probe).</param>
+    public BertOnnxGraph(OnnxGraphBuilder graph, BertConfig config, bool quantize, Int8Calibration? smoothing = null, bool probe = false)
     {
         _graph = graph;
         _config = config;
         Quantize = quantize;
+        _smoothing = smoothing;
+        Probe = probe;
         foreach (var input in new[] { InputIds, AttentionMask, TokenTypeIds })
         {
             graph.Input(input, OnnxDataType.Int64, "batch", "tokens");
         }
     }
+
+    /// <summary>Whether the graph has the calibration probe's outputs.</summary>
+    public bool Probe { get; }
+
+    /// <summary>The calibration probe's output names (<see cref="OnnxCheckpointExporter.CalibrationOutputPrefix"/> + site), when <see cref="Probe"/>.</summary>
+    public IReadOnlyList<string> ProbeOutputs => _probes;
 
     /// <summary>Whether the layers' weight matrix multiplications are int8.</summary>
     public bool Quantize { get; }
@@ -77,16 +97,25 @@ internal sealed class BertOnnxGraph
     /// <returns>Its output, [batch, tokens, hidden].</returns>
     public string Layer(string hidden, string mask, WeightSet weights, string prefix, (WeightSet Weights, string Prefix)? adapters = null)
     {
-        var context = SelfAttention(hidden, mask, weights, prefix + "attention.self.");
-        var projected = Linear(context, weights, prefix + "attention.output.dense", quantizable: true);
+        var outputSite = prefix + "attention.output.dense";
+        var contextFactors = Factors(weights, outputSite, outputSite);
+        var context = SelfAttention(hidden, mask, weights, prefix + "attention.self.", outputSite, contextFactors);
+        var projected = Linear(context, weights, outputSite, quantizable: true, inputFactors: contextFactors);
         if (adapters is { } a)
         {
             projected = Adapter(projected, a.Weights, a.Prefix + "attention.");
         }
         var attended = LayerNorm(_graph.Node("Add", [projected, hidden]), weights, prefix + "attention.output.LayerNorm");
 
-        var widened = Gelu(Linear(attended, weights, prefix + "intermediate.dense", quantizable: true));
-        var output = Linear(widened, weights, prefix + "output.dense", quantizable: true);
+        var upSite = prefix + "intermediate.dense";
+        AddProbe(attended, weights, upSite);
+        var upFactors = Factors(weights, upSite, upSite);
+        var up = Linear(Divide(attended, upFactors, weights, upSite), weights, upSite, quantizable: true, inputFactors: upFactors);
+        var downSite = prefix + "output.dense";
+        var widened = Gelu(up);
+        AddProbe(widened, weights, downSite);
+        var downFactors = Factors(weights, downSite, downSite);
+        var output = Linear(Divide(widened, downFactors, weights, downSite), weights, downSite, quantizable: true, inputFactors: downFactors);
         if (adapters is { } b)
         {
             output = Adapter(output, b.Weights, b.Prefix + "output.");
@@ -99,12 +128,18 @@ internal sealed class BertOnnxGraph
     /// <param name="weights">The file holding the weights.</param>
     /// <param name="prefix">The layer's name.</param>
     /// <param name="quantizable">Whether it is one of the encoder's matrix multiplications that <see cref="Quantize"/> makes int8.</param>
+    /// <param name="inputFactors">Smoothing factors s of the input's channels, multiplied into W's columns (x arrives divided by them), or <see langword="null"/>.</param>
+    /// <param name="outputDivisors">Factors to divide the output features by (folded into W's rows and b), or <see langword="null"/>.</param>
     /// <returns>Output, [..., out].</returns>
-    public string Linear(string x, WeightSet weights, string prefix, bool quantizable)
+    public string Linear(string x, WeightSet weights, string prefix, bool quantizable, float[]? inputFactors = null, float[]? outputDivisors = null)
     {
         var (w, shape) = weights.Get(prefix + ".weight", 2);
         var (bias, _) = weights.Get(prefix + ".bias", 1);
         int rows = (int)shape[0], columns = (int)shape[1];
+        if (inputFactors is not null || outputDivisors is not null)
+        {
+            (w, bias) = (Rescale(w, rows, columns, inputFactors, outputDivisors), outputDivisors is null ? bias : bias.Select((v, r) => v / outputDivisors[r]).ToArray());
+        }
         var name = InitializerName(weights, prefix);
         if (Quantize && quantizable)
         {
@@ -114,28 +149,94 @@ internal sealed class BertOnnxGraph
         return _graph.Node("Add", [product, _graph.Floats(name + ".bias", bias, rows)]);
     }
 
-    // x · Wᵀ + b in int8: each token's activations quantized on their own (symmetric, scale max |x| / 127, stored as
-    // uint8 around a zero point of 128), the weights per output feature (Int8Weights), the integer product exact, then
-    // rescaled by both scales. A token's scale does not depend on the other tokens or texts of the batch, so a text
-    // gets the same result alone as batched with others (ONNX Runtime's DynamicQuantizeMatMul takes one scale for the
-    // whole input: a padded batch's outliers set every text's precision, and the predictions depended on the batch).
+    private static float[] Rescale(float[] w, int rows, int columns, float[]? inputFactors, float[]? outputDivisors)
+    {
+        var scaled = new float[w.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                scaled[r * columns + c] = w[r * columns + c] * (inputFactors?[c] ?? 1f) / (outputDivisors?[r] ?? 1f);
+            }
+        }
+        return scaled;
+    }
+
+    // The smoothing factors of an input site read by the given linears, or null when not smoothing.
+    private float[]? Factors(WeightSet weights, string site, params string[] linears)
+    {
+        if (_smoothing is null)
+        {
+            return null;
+        }
+        var key = InitializerName(weights, site);
+        if (!_smoothing.ActivationMaxima.TryGetValue(key, out var maxima))
+        {
+            throw new ArgumentException($"The int8 calibration has no activation maxima for '{key}'; measure them with this checkpoint's calibration probe.");
+        }
+        return SmoothingFactors.Compute(maxima, linears.Select(l => weights.Get(l + ".weight", 2).Values).ToList(), _smoothing.Alpha);
+    }
+
+    // x / s as one Mul, for an input whose producer cannot absorb the factors: a LayerNorm whose output also feeds the
+    // residual, or GELU (ONNX Runtime fuses it only with its scalar ½).
+    private string Divide(string x, float[]? factors, WeightSet weights, string site) =>
+        factors is null ? x : _graph.Node("Mul", [x, _graph.Floats(InitializerName(weights, site) + ".input_smoothing", factors.Select(f => 1 / f).ToArray(), factors.Length)]);
+
+    // The probe's per-channel max |x| over batch and tokens: run on one text at a time, so no padding counts.
+    private void AddProbe(string x, WeightSet weights, string site)
+    {
+        if (!Probe)
+        {
+            return;
+        }
+        var name = OnnxCheckpointExporter.CalibrationOutputPrefix + InitializerName(weights, site);
+        _graph.Node("ReduceMax", [_graph.Node("Abs", [x])], name, NodeAttribute.Ints("axes", 0, 1), NodeAttribute.Int("keepdims", 0));
+        _graph.Output(name, OnnxDataType.Float, "channels");
+        _probes.Add(name);
+    }
+
+    // x · Wᵀ + b in int8: each token's activations quantized on their own, asymmetrically (scale (max − min) / 255 over
+    // the token's range widened to hold 0, and its own zero point z), the weights per output feature (Int8Weights), the
+    // integer product exact, then rescaled by both scales. A token's scale does not depend on the other tokens or texts
+    // of the batch, so a text gets the same result alone as batched with others (ONNX Runtime's DynamicQuantizeMatMul
+    // takes one scale for the whole input: a padded batch's outliers set every text's precision, and the predictions
+    // depended on the batch). Asymmetric rather than symmetric (max |x| / 127 around 0): a skewed token (GELU's output is
+    // ≥ −0.17) gets all 256 codes instead of half, and on MiniLM it kept 1–7 points more predictions equal to fp32.
+    // MatMulInteger takes one zero point for its whole input, so it multiplies the raw codes and z · Σ_k w[k, n] is
+    // subtracted afterwards, in int32, exactly.
     private string QuantizedLinear(string x, (sbyte[] Values, float[] Scales) weight, float[] bias, string name, int rows, int columns)
     {
-        var largest = _graph.Node("ReduceMax", [_graph.Node("Abs", [x])], attributes: [NodeAttribute.Ints("axes", -1), NodeAttribute.Int("keepdims", 1)]);
-        // A token whose activations are all 0 keeps a positive scale, so the division below stays finite.
-        var tokenScale = _graph.Node("Max", [_graph.Node("Div", [largest, _graph.Scalar(Int8Weights.Limit)]), _graph.Scalar(1e-12f)]);
-        var zeroPoint = _graph.UInt8Scalar(ActivationZeroPoint);
-        var codes = _graph.Node("QuantizeLinear", [_graph.Node("Div", [x, tokenScale]), _graph.Scalar(1f), zeroPoint]);
-        var products = _graph.Node("MatMulInteger", [codes, _graph.Int8s(name + ".weight_int8", weight.Values, columns, rows), zeroPoint]);
-        var real = _graph.Node("Cast", [products], attributes: NodeAttribute.Int("to", (int)OnnxDataType.Float));
+        NodeAttribute[] lastAxis = [NodeAttribute.Ints("axes", -1), NodeAttribute.Int("keepdims", 1)];
+        var low = _graph.Node("Min", [_graph.Node("ReduceMin", [x], attributes: lastAxis), _graph.Scalar(0f)]);
+        var high = _graph.Node("Max", [_graph.Node("ReduceMax", [x], attributes: lastAxis), _graph.Scalar(0f)]);
+        // A token whose activations are all 0 keeps a positive scale, so the divisions below stay finite.
+        var tokenScale = _graph.Node("Max", [_graph.Node("Div", [_graph.Node("Sub", [high, low]), _graph.Scalar(CodeRange)]), _graph.Scalar(1e-12f)]);
+        var zeroPoint = _graph.Node("Round", [_graph.Node("Neg", [_graph.Node("Div", [low, tokenScale])])]);
+        // round(x / scale + z) saturated to 0…255: z is a whole number, so this is round(x / scale) + z.
+        var codes = _graph.Node("QuantizeLinear", [_graph.Node("Add", [_graph.Node("Div", [x, tokenScale]), zeroPoint]), _graph.Scalar(1f), _graph.UInt8Scalar(0)]);
+        var products = _graph.Node("MatMulInteger", [codes, _graph.Int8s(name + ".weight_int8", weight.Values, columns, rows)]);
+        var offsets = _graph.Node("Mul", [_graph.Node("Cast", [zeroPoint], attributes: NodeAttribute.Int("to", (int)OnnxDataType.Int32)),
+            _graph.Int32s(name + ".weight_int8_sums", ColumnSums(weight.Values, rows), rows)]);
+        var real = _graph.Node("Cast", [_graph.Node("Sub", [products, offsets])], attributes: NodeAttribute.Int("to", (int)OnnxDataType.Float));
         var rescaled = _graph.Node("Mul", [_graph.Node("Mul", [real, tokenScale]), _graph.Floats(name + ".weight_scale", weight.Scales, rows)]);
         return _graph.Node("Add", [rescaled, _graph.Floats(name + ".bias", bias, rows)]);
     }
 
-    // The uint8 code of an activation of 0: codes 1…255 stand for −127…127 times the token's scale.
-    private const byte ActivationZeroPoint = 128;
+    // Codes 0…255 span a token's range.
+    private const float CodeRange = 255f;
 
-    private string SelfAttention(string hidden, string mask, WeightSet weights, string prefix)
+    // Σ_k w[k, n] of the int8 Wᵀ ([in, out] row-major), one per output feature.
+    private static int[] ColumnSums(sbyte[] values, int rows)
+    {
+        var sums = new int[rows];
+        for (var i = 0; i < values.Length; i++)
+        {
+            sums[i % rows] += values[i];
+        }
+        return sums;
+    }
+
+    private string SelfAttention(string hidden, string mask, WeightSet weights, string prefix, string outputSite, float[]? contextFactors)
     {
         var heads = _config.HeadCount;
         var size = _config.HeadSize;
@@ -143,14 +244,23 @@ internal sealed class BertOnnxGraph
         string Heads(string projection, long[] perm) =>
             _graph.Node("Transpose", [_graph.Node("Reshape", [projection, split])], attributes: NodeAttribute.Ints("perm", perm));
 
+        // Query, key and value read the same input: one set of factors over all three weights.
+        var inputSite = prefix[..^1];
+        AddProbe(hidden, weights, inputSite);
+        var inputFactors = Factors(weights, inputSite, prefix + "query", prefix + "key", prefix + "value");
+        var input = Divide(hidden, inputFactors, weights, inputSite);
+
         // softmax(q kᵀ / √d + mask) v, as scaled_dot_product_attention computes it.
-        var q = Heads(Linear(hidden, weights, prefix + "query", quantizable: true), [0, 2, 1, 3]);
-        var kT = Heads(Linear(hidden, weights, prefix + "key", quantizable: true), [0, 2, 3, 1]);
-        var v = Heads(Linear(hidden, weights, prefix + "value", quantizable: true), [0, 2, 1, 3]);
+        var q = Heads(Linear(input, weights, prefix + "query", quantizable: true, inputFactors), [0, 2, 1, 3]);
+        var kT = Heads(Linear(input, weights, prefix + "key", quantizable: true, inputFactors), [0, 2, 3, 1]);
+        // Each context channel is a mix of one value feature over the tokens, so its factor folds into value's output feature.
+        var v = Heads(Linear(input, weights, prefix + "value", quantizable: true, inputFactors, contextFactors), [0, 2, 1, 3]);
         var scores = _graph.Node("Div", [_graph.Node("MatMul", [q, kT]), _graph.Scalar(MathF.Sqrt(size))]);
         var probabilities = _graph.Node("Softmax", [_graph.Node("Add", [scores, mask])], attributes: NodeAttribute.Int("axis", -1));
         var context = _graph.Node("Transpose", [_graph.Node("MatMul", [probabilities, v])], attributes: NodeAttribute.Ints("perm", 0, 2, 1, 3));
-        return _graph.Node("Reshape", [context, _graph.Int64s(scalar: false, 0, 0, _config.HiddenSize)]);
+        var merged = _graph.Node("Reshape", [context, _graph.Int64s(scalar: false, 0, 0, _config.HiddenSize)]);
+        AddProbe(merged, weights, outputSite);
+        return merged;
     }
 
     // hidden + up(GELU(down(hidden))), Houlsby et al.'s bottleneck adapter (BottleneckAdapter).

@@ -28,15 +28,49 @@ public static class OnnxCheckpointExporter
     /// <param name="checkpointDirectory">The checkpoint folder.</param>
     /// <param name="outDirectory">The export folder; created, and files of an earlier export in it are replaced.</param>
     /// <param name="quantization"><c>none</c>, or <c>int8</c> for dynamically quantized matrix multiplications in the encoder's layers.</param>
+    /// <param name="calibration">
+    /// Activation maxima from <see cref="ExportCalibrationProbe"/> to smooth the int8 matrix multiplications' inputs with
+    /// (SmoothQuant), or <see langword="null"/> for none. Smoothing does not change the function the model computes, only
+    /// where int8 rounds; with <c>none</c> it is applied all the same (the fp32 model then differs from the unsmoothed one by
+    /// float rounding only).
+    /// </param>
     /// <returns>What was written.</returns>
     /// <exception cref="CheckpointException">The checkpoint is missing, incomplete or damaged, or has no task that can be exported.</exception>
-    /// <exception cref="ArgumentException"><paramref name="quantization"/> is not one of <see cref="Quantizations"/>.</exception>
-    public static OnnxExportResult Export(string checkpointDirectory, string outDirectory, string quantization = "none")
+    /// <exception cref="ArgumentException">
+    /// <paramref name="quantization"/> is not one of <see cref="Quantizations"/>, or <paramref name="calibration"/> lacks a site of this checkpoint.
+    /// </exception>
+    public static OnnxExportResult Export(string checkpointDirectory, string outDirectory, string quantization = "none", Int8Calibration? calibration = null)
     {
         if (!Quantizations.Contains(quantization))
         {
             throw new ArgumentException($"Quantization '{quantization}' is unknown; use one of {string.Join(", ", Quantizations)}.", nameof(quantization));
         }
+        return Write(checkpointDirectory, outDirectory, quantization, new BertOnnxGraphOptions(quantization == "int8", calibration, Probe: false)).Result;
+    }
+
+    /// <summary>The prefix of the calibration probe's outputs; the rest of an output's name is its site, a key of <see cref="Int8Calibration.ActivationMaxima"/>.</summary>
+    public const string CalibrationOutputPrefix = "calibration/";
+
+    /// <summary>
+    /// Exports the fp32 model with one more output per input of the encoder's quantizable matrix multiplications: that
+    /// input's max |x| per channel over the run's tokens, [channels]. Run it on one text at a time (so no padding counts)
+    /// over training texts, and take the channel-wise maximum over the runs, for <see cref="Int8Calibration"/>.
+    /// </summary>
+    /// <param name="checkpointDirectory">The checkpoint folder.</param>
+    /// <param name="outDirectory">The folder for the probe (an fp32 export with the extra outputs).</param>
+    /// <returns>What was written, and the probe's output names.</returns>
+    /// <exception cref="CheckpointException">The checkpoint is missing, incomplete or damaged, or has no task that can be exported.</exception>
+    public static (OnnxExportResult Export, IReadOnlyList<string> ProbeOutputs) ExportCalibrationProbe(string checkpointDirectory, string outDirectory)
+    {
+        var (result, probes) = Write(checkpointDirectory, outDirectory, "none", new BertOnnxGraphOptions(Quantize: false, Smoothing: null, Probe: true));
+        return (result, probes);
+    }
+
+    private sealed record BertOnnxGraphOptions(bool Quantize, Int8Calibration? Smoothing, bool Probe);
+
+    private static (OnnxExportResult Result, IReadOnlyList<string> Probes) Write(string checkpointDirectory, string outDirectory, string quantization,
+        BertOnnxGraphOptions options)
+    {
         var source = Path.GetFullPath(checkpointDirectory);
         var manifest = CheckpointReader.ReadManifest(source);
         var config = CheckpointEncoder.ConfigOf(source, manifest);
@@ -46,7 +80,7 @@ public static class OnnxCheckpointExporter
             StringComparer.Ordinal);
 
         var graph = new OnnxGraphBuilder();
-        var bert = new BertOnnxGraph(graph, config, quantization == "int8");
+        var bert = new BertOnnxGraph(graph, config, options.Quantize, options.Smoothing, options.Probe);
         var embedded = bert.Embed(encoder);
         var mask = bert.AdditiveMask();
         // The shared layers' outputs, computed once: hard sharing reads the last, a top-layers branch the one below its own layers.
@@ -128,6 +162,7 @@ public static class OnnxCheckpointExporter
             ["mtlhost.step"] = manifest.Step.ToString(CultureInfo.InvariantCulture),
             ["mtlhost.encoder"] = manifest.Encoder.Name,
             ["mtlhost.quantization"] = quantization,
+            ["mtlhost.smoothing"] = options.Smoothing is { } smoothing ? $"SmoothQuant alpha {smoothing.Alpha.ToString(CultureInfo.InvariantCulture)}" : "none",
         });
         using (var vocabulary = MiniLmPackage.OpenVocabulary())
         using (var copy = File.Create(Path.Combine(target, VocabularyFile)))
@@ -148,8 +183,8 @@ public static class OnnxCheckpointExporter
             NotExported = skipped,
         };
         description.Write(target);
-        return new OnnxExportResult(target, [ModelFile, VocabularyFile, OnnxModelDescription.FileName], quantization,
-            new FileInfo(modelPath).Length, exported, skipped);
+        return (new OnnxExportResult(target, [ModelFile, VocabularyFile, OnnxModelDescription.FileName], quantization,
+            new FileInfo(modelPath).Length, exported, skipped), bert.ProbeOutputs);
     }
 
     // As the predictor finds it: a branch named after the task, or the one unnamed group ('a+b') that holds it.

@@ -51,6 +51,10 @@ internal sealed class OnnxGraphBuilder
     public string Int8s(string name, sbyte[] values, params long[] dims) =>
         Initializer(name, OnnxDataType.Int8, dims, MemoryMarshal.AsBytes(values.AsSpan()));
 
+    /// <summary>Adds an int32 weight.</summary>
+    public string Int32s(string name, int[] values, params long[] dims) =>
+        Initializer(name, OnnxDataType.Int32, dims, MemoryMarshal.AsBytes(values.AsSpan()));
+
     /// <summary>A float scalar constant, shared by every node that uses the same value.</summary>
     public string Scalar(float value) => Constant($"const_f_{value.ToString("R", CultureInfo.InvariantCulture)}",
         name => Floats(name, [value]));
