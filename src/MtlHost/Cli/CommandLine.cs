@@ -127,6 +127,8 @@ public static class CommandLine
             ExportFormats),
         new("quantize", null, OptionKind.Choice, "with --format onnx: int8 makes the encoder's matrix multiplications dynamically quantized int8 (default none: fp32)",
             Core.Export.Onnx.OnnxCheckpointExporter.Quantizations),
+        new("plugins", null, OptionKind.Text, "with --quantize int8: the checkpoint's plugins folder; the first training texts of each task calibrate " +
+            "SmoothQuant, which moves activation outliers into the weights before int8 (without it: unsmoothed int8)") { Placeholder = "DIR" },
         // Export reads and writes files without torch; the option is accepted (and checked) so one set of options fits every command.
         Threads,
         Json,

@@ -26,7 +26,11 @@ public static class ExportCommand
         var quantize = command.Get("quantize");
         if (command.Get("format") == "onnx")
         {
-            return OnnxExport.Run(checkpoint, outDirectory, quantize ?? "none", command.Has("json"), output);
+            return OnnxExport.Run(checkpoint, outDirectory, quantize ?? "none", command.Get("plugins"), command.Has("json"), output);
+        }
+        if (command.Get("plugins") is not null)
+        {
+            throw new UsageException("mtlhost export: --plugins calibrates --quantize int8 of --format onnx only; leave it out for safetensors.");
         }
         if (quantize is not null)
         {

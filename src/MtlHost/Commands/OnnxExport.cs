@@ -14,18 +14,34 @@ public static class OnnxExport
     /// <param name="checkpoint">The checkpoint folder.</param>
     /// <param name="outDirectory">The export folder.</param>
     /// <param name="quantization"><c>none</c> or <c>int8</c>.</param>
+    /// <param name="plugins">
+    /// With <c>int8</c>: the checkpoint's plugins folder, whose training texts calibrate SmoothQuant (<see cref="Int8Calibrator"/>);
+    /// <see langword="null"/> for unsmoothed int8.
+    /// </param>
     /// <param name="json">Whether to print one JSON object.</param>
     /// <param name="output">Where the summary goes.</param>
     /// <returns>The exit code.</returns>
     /// <exception cref="UsageException">The checkpoint cannot be exported.</exception>
-    public static int Run(string checkpoint, string outDirectory, string quantization, bool json, TextWriter output)
+    public static int Run(string checkpoint, string outDirectory, string quantization, string? plugins, bool json, TextWriter output)
     {
+        if (plugins is not null && quantization != "int8")
+        {
+            throw new UsageException("mtlhost export: --plugins calibrates --quantize int8; add --quantize int8, or leave --plugins out.");
+        }
         OnnxExportResult result;
+        int calibrationTexts = 0;
         try
         {
-            result = OnnxCheckpointExporter.Export(checkpoint, outDirectory, quantization);
+            Int8Calibration? calibration = null;
+            if (plugins is not null)
+            {
+                var texts = CalibrationTexts.Read(checkpoint, plugins);
+                calibrationTexts = texts.Count;
+                calibration = Int8Calibrator.Measure(checkpoint, texts);
+            }
+            result = OnnxCheckpointExporter.Export(checkpoint, outDirectory, quantization, calibration);
         }
-        catch (CheckpointException e)
+        catch (Exception e) when (e is CheckpointException or ArgumentException)
         {
             throw new UsageException($"mtlhost export: {e.Message}");
         }
@@ -35,7 +51,10 @@ public static class OnnxExport
             return MtlHostApplication.Success;
         }
         var size = (result.ModelBytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
-        output.WriteLine($"exported {Path.GetFullPath(checkpoint)} to {result.Directory} as ONNX ({(quantization == "int8" ? "int8 encoder matrix multiplications" : "fp32")}, {size} MiB):");
+        var precision = quantization != "int8" ? "fp32"
+            : calibrationTexts > 0 ? $"int8 encoder matrix multiplications, SmoothQuant α {Int8Calibration.DefaultAlpha.ToString(CultureInfo.InvariantCulture)} calibrated on {calibrationTexts} training texts"
+            : "int8 encoder matrix multiplications, unsmoothed: give --plugins DIR to calibrate";
+        output.WriteLine($"exported {Path.GetFullPath(checkpoint)} to {result.Directory} as ONNX ({precision}, {size} MiB):");
         foreach (var file in result.Files)
         {
             output.WriteLine($"  {file}");

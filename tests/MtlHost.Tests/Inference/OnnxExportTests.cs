@@ -1,4 +1,5 @@
 using MtlHost.Abstractions;
+using MtlHost.Commands;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Encoders;
 using MtlHost.Core.Export.Onnx;
@@ -135,6 +136,46 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
     }
 
     [Fact]
+    public void Smoothing_calibrated_on_training_texts_keeps_the_fp32_outputs()
+    {
+        // SmoothQuant divides each activation channel by s and multiplies the weights reading it by s: the same function.
+        // (That it brings int8 closer to fp32 is SmoothQuantLayerTests': these few-step test heads hardly read the encoder.)
+        var calibration = Int8Calibrator.Measure(checkpoint.Checkpoint, TrainingTexts(checkpoint.Plugins).ToList());
+        IReadOnlyDictionary<string, OnnxOutput> Outputs(Int8Calibration? smoothing)
+        {
+            using var onnx = OnnxMultiTaskPredictor.Load(Export("none", smoothing), new OnnxPredictorOptions { IntraOpThreads = 1 });
+            return onnx.Run(onnx.Encode(Samples, onnx.Tasks), onnx.Tasks.Select(t => t.Output));
+        }
+
+        var fp32 = Outputs(null);
+        var smoothed = Outputs(calibration);
+
+        calibration.ActivationMaxima.Count.ShouldBe(4 * EncoderCatalog.ConfigOf(EncoderCatalog.Tiny).LayerCount);
+        foreach (var (output, expected) in fp32)
+        {
+            var delta = expected.Values.Zip(smoothed[output].Values, (a, b) => Math.Abs(a - b)).Max();
+            log.WriteLine($"{output}: max |smoothed − fp32| {delta:E2}");
+            delta.ShouldBeLessThanOrEqualTo(Tolerance, output);
+        }
+    }
+
+    [Fact]
+    public void Export_int8_with_the_plugins_calibrates_smoothing_on_their_training_texts()
+    {
+        var export = Path.Combine(checkpoint.NewFolder(), "onnx");
+
+        var run = HostRun.Of("export", "--format", "onnx", "--quantize", "int8", "--plugins", checkpoint.Plugins, "--checkpoint", checkpoint.Checkpoint, "--out", export);
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        run.Output.ShouldContain($"SmoothQuant α {Int8Calibration.DefaultAlpha} calibrated on ");
+        using var int8 = OnnxMultiTaskPredictor.Load(export, new OnnxPredictorOptions { IntraOpThreads = 1 });
+        int8.Predict(Samples).Count.ShouldBe(Samples.Length);
+        var fp32Only = HostRun.Of("export", "--format", "onnx", "--plugins", checkpoint.Plugins, "--checkpoint", checkpoint.Checkpoint, "--out", checkpoint.NewFolder());
+        fp32Only.ExitCode.ShouldBe(2);
+        fp32Only.Error.ShouldContain("--plugins calibrates --quantize int8");
+    }
+
+    [Fact]
     public void An_int8_prediction_does_not_depend_on_the_other_texts_of_its_batch()
     {
         // Activations are quantized per token: a text batched with a long, padded neighbour must come out as it does
@@ -247,10 +288,10 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
         HostRun.Of("export", "--format", "tflite", "--checkpoint", checkpoint.Checkpoint, "--out", checkpoint.NewFolder()).ExitCode.ShouldBe(2);
     }
 
-    private string Export(string quantization)
+    private string Export(string quantization, Int8Calibration? calibration = null)
     {
         var export = Path.Combine(checkpoint.NewFolder(), "onnx");
-        var result = OnnxCheckpointExporter.Export(checkpoint.Checkpoint, export, quantization);
+        var result = OnnxCheckpointExporter.Export(checkpoint.Checkpoint, export, quantization, calibration);
         result.NotExported.ShouldBeEmpty();
         return export;
     }
@@ -299,18 +340,24 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
         && (a.Labels ?? []).SequenceEqual(b.Labels ?? [])
         && Math.Abs((a.Value ?? 0) - (b.Value ?? 0)) <= 0.05;
 
+    // The first texts of every sample task's training split, with the task (data/<task>/train.jsonl), to calibrate with.
+    private static IEnumerable<(string TaskId, PredictionInput Input)> TrainingTexts(string plugins) =>
+        Directory.GetFiles(plugins, "train.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .SelectMany(file => Texts(file).Select(text => (Path.GetFileName(Path.GetDirectoryName(file)!), new PredictionInput(text))));
+
     // The texts of every sample task's validation split (token tasks: the words joined by spaces).
-    private static IEnumerable<string> ValidationTexts(string plugins)
+    private static IEnumerable<string> ValidationTexts(string plugins) =>
+        Directory.GetFiles(plugins, "validation.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal).SelectMany(Texts);
+
+    // The first 100 texts of a split's file.
+    private static IEnumerable<string> Texts(string file)
     {
-        foreach (var file in Directory.GetFiles(plugins, "validation.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var line in File.ReadLines(file).Where(l => l.Length > 0).Take(100))
         {
-            foreach (var line in File.ReadLines(file).Where(l => l.Length > 0).Take(100))
-            {
-                var row = System.Text.Json.JsonDocument.Parse(line).RootElement;
-                yield return row.TryGetProperty("text", out var text)
-                    ? text.GetString()!
-                    : string.Join(' ', row.GetProperty("words").EnumerateArray().Select(w => w.GetString()));
-            }
+            var row = System.Text.Json.JsonDocument.Parse(line).RootElement;
+            yield return row.TryGetProperty("text", out var text)
+                ? text.GetString()!
+                : string.Join(' ', row.GetProperty("words").EnumerateArray().Select(w => w.GetString()));
         }
     }
 }
