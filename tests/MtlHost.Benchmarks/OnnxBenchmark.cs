@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MtlHost.Commands;
 using MtlHost.Core.Export.Onnx;
 using MtlHost.Core.Inference;
 using MtlHost.Inference;
@@ -19,6 +20,12 @@ public static class OnnxBenchmark
 {
     private static readonly string[] Backends = ["torch", "fp32", "int8"];
 
+    /// <summary>Whether the quality section leaves the TorchSharp predictor out (when the plugins are not the checkpoint's).</summary>
+    public static bool SkipTorch { get; set; }
+
+    /// <summary>Whether the quality section leaves the unsmoothed int8 export out when smoothed variants are measured.</summary>
+    public static bool SkipUnsmoothed { get; set; }
+
     /// <summary>Runs the benchmark.</summary>
     /// <param name="self">Path of this benchmark's DLL, to start rounds with.</param>
     /// <param name="checkpoint">The checkpoint.</param>
@@ -27,8 +34,11 @@ public static class OnnxBenchmark
     /// <param name="rounds">Speed rounds.</param>
     /// <param name="texts">The texts timed.</param>
     /// <param name="examples">Validation examples per task for the quality figures (at most).</param>
+    /// <param name="calibrationTexts">Training texts per task that calibrate the smoothed int8 variants (at most).</param>
+    /// <param name="alphas">SmoothQuant α of each smoothed int8 variant whose quality is measured too; the one of the speed rounds is the first, if any.</param>
     /// <returns>0, or 1 when a round failed.</returns>
-    public static int Run(string self, string checkpoint, string plugins, int threads, int rounds, IReadOnlyList<string> texts, int examples)
+    public static int Run(string self, string checkpoint, string plugins, int threads, int rounds, IReadOnlyList<string> texts, int examples,
+        int calibrationTexts, IReadOnlyList<float> alphas)
     {
         var work = Path.Combine(Path.GetTempPath(), $"mtlhost-onnx-bench-{Environment.ProcessId}");
         try
@@ -42,14 +52,20 @@ public static class OnnxBenchmark
                 Console.WriteLine($"export {name}: {result.ModelBytes / 1048576.0:F1} MiB model.onnx in {clock.Elapsed.TotalSeconds:F1} s" +
                                   (result.NotExported.Count > 0 ? $", not exported: {string.Join(", ", result.NotExported.Select(t => t.Id))}" : ""));
             }
+            var smoothed = SmoothedVariants(checkpoint, plugins, threads, calibrationTexts, alphas, work);
             var torchBytes = Directory.GetFiles(checkpoint, "*.bin", SearchOption.AllDirectories)
                 .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}optimizer", StringComparison.Ordinal)).Sum(f => new FileInfo(f).Length);
             Console.WriteLine($"model files: torch checkpoint weights (encoder.bin, heads, branches; no optimizer state) {torchBytes / 1048576.0:F1} MiB, " +
                               $"fp32 model.onnx {new FileInfo(Path.Combine(exports["fp32"], "model.onnx")).Length / 1048576.0:F1} MiB, " +
                               $"int8 model.onnx {new FileInfo(Path.Combine(exports["int8"], "model.onnx")).Length / 1048576.0:F1} MiB");
 
-            Quality(exports, plugins, threads, examples);
-            return Speed(self, exports, plugins, threads, rounds, texts, work);
+            Quality(exports, smoothed, plugins, threads, examples);
+            if (smoothed.Count > 0)
+            {
+                // The speed rounds time the first smoothed variant as int8.
+                exports["int8"] = smoothed[0].Directory;
+            }
+            return rounds == 0 ? 0 : Speed(self, exports, plugins, threads, rounds, texts, work);
         }
         finally
         {
@@ -63,10 +79,55 @@ public static class OnnxBenchmark
         }
     }
 
+    // Int8 exports smoothed with activation maxima measured on each task's first training texts, one per α.
+    private static List<(string Name, string Directory)> SmoothedVariants(string checkpoint, string plugins, int threads, int perTask, IReadOnlyList<float> alphas, string work)
+    {
+        if (alphas.Count == 0)
+        {
+            return [];
+        }
+        var manifest = MtlHost.Core.Checkpoints.CheckpointReader.ReadManifest(checkpoint);
+        var texts = manifest.Tasks.SelectMany(t => ValidationQuality.Read(plugins, t.Id, perTask, "train").Select(e => (t.Id, new PredictionInput(e.Text)))).ToList();
+        var clock = Stopwatch.StartNew();
+        var maxima = Int8Calibrator.Measure(checkpoint, texts, threads: threads).ActivationMaxima;
+        Console.WriteLine($"calibration: {texts.Count} training texts ({perTask} per task at most) in {clock.Elapsed.TotalSeconds:F1} s");
+        var variants = new List<(string, string)>();
+        foreach (var alpha in alphas)
+        {
+            var name = $"int8 SmoothQuant α {alpha.ToString(CultureInfo.InvariantCulture)}";
+            var result = OnnxCheckpointExporter.Export(checkpoint, Path.Combine(work, $"sq{alpha.ToString(CultureInfo.InvariantCulture)}"), "int8",
+                new Int8Calibration(maxima, alpha));
+            Console.WriteLine($"export {name}: {result.ModelBytes / 1048576.0:F1} MiB model.onnx");
+            variants.Add((name, result.Directory));
+        }
+        return variants;
+    }
+
+    private static void Quality(Dictionary<string, string> exports, List<(string Name, string Directory)> smoothed, string plugins, int threads, int limit)
+    {
+        foreach (var (name, directory) in smoothed)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"variant: {name} as int8");
+            Quality(new Dictionary<string, string>(exports) { ["int8"] = directory }, plugins, threads, limit);
+        }
+        if (smoothed.Count > 0)
+        {
+            if (SkipUnsmoothed)
+            {
+                return;
+            }
+            Console.WriteLine();
+            Console.WriteLine("variant: int8 unsmoothed");
+        }
+        Quality(exports, plugins, threads, limit);
+    }
+
     private static void Quality(Dictionary<string, string> exports, string plugins, int threads, int limit)
     {
         TorchSharp.torch.set_num_threads(threads);
-        using var torchPredictor = MultiTaskPredictor.Load(exports["torch"], plugins);
+        // Without torch (--no-torch: plugins other than the checkpoint's), its column repeats fp32's.
+        using var torchPredictor = SkipTorch ? null : MultiTaskPredictor.Load(exports["torch"], plugins);
         using var fp32 = OnnxMultiTaskPredictor.Load(exports["fp32"], new OnnxPredictorOptions { IntraOpThreads = threads });
         using var int8 = OnnxMultiTaskPredictor.Load(exports["int8"], new OnnxPredictorOptions { IntraOpThreads = threads });
         Console.WriteLine();
@@ -82,9 +143,10 @@ public static class OnnxBenchmark
             }
             List<TaskPrediction> PredictAll(Func<IReadOnlyList<PredictionInput>, IReadOnlyList<PredictionResponse>> predict) =>
                 examples.Chunk(16).SelectMany(chunk => predict(chunk.Select(e => new PredictionInput(e.Text)).ToList()).Select(r => r.Tasks.Single())).ToList();
-            var byTorch = PredictAll(inputs => torchPredictor.Predict(inputs, task.Id));
+            var byTorch = torchPredictor is null ? null! : PredictAll(inputs => torchPredictor.Predict(inputs, task.Id));
             var byFp32 = PredictAll(inputs => fp32.Predict(inputs, task.Id));
             var byInt8 = PredictAll(inputs => int8.Predict(inputs, task.Id));
+            byTorch ??= byFp32;
             var (name, torchScore) = ValidationQuality.Score(task.Kind, examples, byTorch);
             var fp32Score = ValidationQuality.Score(task.Kind, examples, byFp32).Value;
             var int8Score = ValidationQuality.Score(task.Kind, examples, byInt8).Value;

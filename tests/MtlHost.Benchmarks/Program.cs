@@ -56,11 +56,15 @@ if (which is "onnx")
 {
     // A checkpoint by the TorchSharp predictor against its ONNX exports (fp32, int8) under ONNX Runtime; the checkpoint's plugins.
     var root = BenchmarkSetup.RepositoryRoot();
+    OnnxBenchmark.SkipTorch = args.Contains("--no-torch");
+    OnnxBenchmark.SkipUnsmoothed = args.Contains("--no-unsmoothed");
     return OnnxBenchmark.Run(typeof(OnnxBenchmark).Assembly.Location,
         Option("--checkpoint") ?? throw new InvalidOperationException("onnx needs --checkpoint DIR: a checkpoint of a training run (and --plugins DIR, the plugins it was trained with)."),
         Option("--plugins") ?? Path.Combine(root, "artifacts", "plugins"), threads, int.Parse(Option("--rounds") ?? "3", CultureInfo.InvariantCulture),
         PredictLatencyBenchmark.SampleTexts(root).Take(int.Parse(Option("--texts") ?? "64", CultureInfo.InvariantCulture)).ToList(),
-        int.Parse(Option("--examples") ?? "100000", CultureInfo.InvariantCulture));
+        int.Parse(Option("--examples") ?? "100000", CultureInfo.InvariantCulture),
+        int.Parse(Option("--calibration-texts") ?? "300", CultureInfo.InvariantCulture),
+        (Option("--smoothquant") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(a => float.Parse(a, CultureInfo.InvariantCulture)).ToList());
 }
 if (which is "allreduce")
 {

@@ -14,11 +14,15 @@ public static class ValidationQuality
     /// <summary>One validation example: the text and its target (label, label set, word labels or value).</summary>
     public sealed record Example(string Text, string? Label, IReadOnlyList<string>? Labels, IReadOnlyList<string?>? WordLabels, double? Value);
 
-    /// <summary>Reads a task's validation examples from a plugins folder.</summary>
+    /// <summary>Reads a task's validation examples (or those of another split) from a plugins folder.</summary>
+    /// <param name="plugins">The plugins folder.</param>
+    /// <param name="taskId">The task.</param>
+    /// <param name="limit">At most this many, the file's first.</param>
+    /// <param name="split"><c>validation</c>, or <c>train</c> for calibration texts.</param>
     /// <returns>The examples, or none when the task has no such file.</returns>
-    public static IReadOnlyList<Example> Read(string plugins, string taskId, int limit)
+    public static IReadOnlyList<Example> Read(string plugins, string taskId, int limit, string split = "validation")
     {
-        var file = Directory.GetDirectories(plugins).Select(p => Path.Combine(p, "data", taskId, "validation.jsonl")).FirstOrDefault(File.Exists);
+        var file = Directory.GetDirectories(plugins).Select(p => Path.Combine(p, "data", taskId, split + ".jsonl")).FirstOrDefault(File.Exists);
         if (file is null)
         {
             return [];
