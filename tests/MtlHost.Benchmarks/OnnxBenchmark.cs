@@ -153,9 +153,20 @@ public static class OnnxBenchmark
             double Share(List<TaskPrediction> a, List<TaskPrediction> b) => 100.0 * a.Zip(b).Count(p => ValidationQuality.Agree(p.First, p.Second)) / a.Count;
             // A token task's example is a sentence: every word must agree for it to count; its words are counted too.
             var words = byInt8.Zip(byFp32).SelectMany(p => (p.First.Words ?? []).Zip(p.Second.Words ?? [])).ToList();
+            // A multi-label example must get its whole label set right; its yes/no decisions, one per label, are counted too.
+            var decisions = (long)examples.Count * task.Labels.Count;
+            static int Differing(TaskPrediction a, TaskPrediction b)
+            {
+                var labels = new HashSet<string>(a.Labels ?? []);
+                labels.SymmetricExceptWith(b.Labels ?? []);
+                return labels.Count;
+            }
+            var decisionsDiffering = byInt8.Zip(byFp32).Sum(p => (long)Differing(p.First, p.Second));
             Console.WriteLine($"  {task.Id,-14} {examples.Count,8} {name,-15} {torchScore,8:F4} {fp32Score,8:F4} {int8Score,8:F4} " +
                               $"{100 * (fp32Score - int8Score),9:+0.00;-0.00} {Share(byInt8, byFp32),9:F2}% {Share(byFp32, byTorch),9:F2}%" +
-                              (words.Count > 0 ? $"  (words: int8=fp32 {100.0 * words.Count(w => w.First.Label == w.Second.Label) / words.Count:F2}% of {words.Count})" : ""));
+                              (words.Count > 0 ? $"  (words: int8=fp32 {100.0 * words.Count(w => w.First.Label == w.Second.Label) / words.Count:F2}% of {words.Count})" : "") +
+                              (task.Kind == "MultiLabelClassification" && decisions > 0
+                                  ? $"  (label decisions: int8=fp32 {100.0 * (decisions - decisionsDiffering) / decisions:F2}% of {decisions})" : ""));
         }
         Console.WriteLine("  (int8 drop: points of score lost from ort fp32 to ort int8; int8=fp32 and fp32=torch: share of examples predicted the same)");
     }

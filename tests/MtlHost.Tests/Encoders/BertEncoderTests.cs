@@ -40,13 +40,9 @@ public sealed class BertEncoderTests
     public void Self_attention_with_one_fused_projection_computes_three_separate_ones_and_their_gradients()
     {
         using var scope = NewDisposeScope();
-        manual_seed(3);
-        using var attention = new BertSelfAttention(BertConfig.Tiny with { AttentionDropout = 0 });
+        var (attention, hidden, mask, parameters) = AttentionCase(seed: 3, attentionDropout: 0);
+        using var _ = attention;
         attention.eval();
-        var hidden = randn(2, 5, 64);
-        var mask = zeros(2, 1, 1, 5);
-        mask[1, 0, 0, 3] = tensor(float.MinValue);
-        var parameters = attention.named_parameters().ToDictionary(p => p.name, p => p.parameter);
 
         var fused = attention.call(hidden, mask);
         fused.sum().backward();
@@ -54,8 +50,7 @@ public sealed class BertEncoderTests
         attention.zero_grad();
 
         // The textbook form: q, k and v each from its own Linear, heads split and merged again.
-        Tensor Heads(string name) => nn.functional.linear(hidden, parameters[name + ".weight"], parameters[name + ".bias"])
-            .view(2, 5, 2, 32).transpose(1, 2);
+        Tensor Heads(string name) => SplitHeads(hidden, parameters, name);
         var reference = nn.functional.scaled_dot_product_attention(Heads("query"), Heads("key"), Heads("value"), attn_mask: mask)
             .transpose(1, 2).reshape(2, 5, 64);
         reference.sum().backward();
@@ -71,20 +66,15 @@ public sealed class BertEncoderTests
     public void Attention_dropout_while_training_drops_probabilities_with_the_counter_based_mask()
     {
         using var scope = NewDisposeScope();
-        manual_seed(4);
-        using var attention = new BertSelfAttention(BertConfig.Tiny with { AttentionDropout = 0.25 });
+        var (attention, hidden, mask, parameters) = AttentionCase(seed: 4, attentionDropout: 0.25);
+        using var _ = attention;
         attention.train();
-        var hidden = randn(2, 5, 64);
-        var mask = zeros(2, 1, 1, 5);
-        mask[1, 0, 0, 3] = tensor(float.MinValue);
-        var parameters = attention.named_parameters().ToDictionary(p => p.name, p => p.parameter);
 
         manual_seed(8);
         var dropped = attention.call(hidden, mask);
 
         // softmax(q kᵀ / √d + mask), then the mask UniformMaskDropout draws from the same generator state, then v.
-        Tensor Heads(string name) => nn.functional.linear(hidden, parameters[name + ".weight"], parameters[name + ".bias"])
-            .view(2, 5, 2, 32).transpose(1, 2);
+        Tensor Heads(string name) => SplitHeads(hidden, parameters, name);
         var probabilities = nn.functional.softmax(Heads("query").matmul(Heads("key").transpose(-1, -2)) / Math.Sqrt(32) + mask, -1);
         manual_seed(8);
         var seed = (ulong)randint(long.MaxValue, [1], ScalarType.Int64).item<long>();
@@ -97,6 +87,21 @@ public sealed class BertEncoderTests
         attention.eval();
         (attention.call(hidden, mask) - dropped).abs().max().item<float>().ShouldBeGreaterThan(1e-3f);
     }
+
+    // Tiny self-attention over two texts of five tokens, the second's fourth token padding.
+    private static (BertSelfAttention Attention, Tensor Hidden, Tensor Mask, Dictionary<string, Tensor> Parameters) AttentionCase(int seed, double attentionDropout)
+    {
+        manual_seed(seed);
+        var attention = new BertSelfAttention(BertConfig.Tiny with { AttentionDropout = attentionDropout });
+        var hidden = randn(2, 5, 64);
+        var mask = zeros(2, 1, 1, 5);
+        mask[1, 0, 0, 3] = tensor(float.MinValue);
+        return (attention, hidden, mask, attention.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter));
+    }
+
+    // One projection of its own Linear, as [batch, heads, tokens, head size].
+    private static Tensor SplitHeads(Tensor hidden, Dictionary<string, Tensor> parameters, string name) =>
+        nn.functional.linear(hidden, parameters[name + ".weight"], parameters[name + ".bias"]).view(2, 5, 2, 32).transpose(1, 2);
 
     [Fact]
     public void Padding_does_not_change_hidden_states_of_real_tokens()
