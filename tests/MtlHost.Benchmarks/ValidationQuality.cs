@@ -85,10 +85,11 @@ public static class ValidationQuality
         }
     }
 
-    /// <summary>Whether two predictions are the same: label, label set and word labels; a value within 0.05.</summary>
+    /// <summary>Whether two predictions are the same: label, label set (in any order) and word labels; a value within 0.05.</summary>
+    /// <remarks>A multi-label prediction lists its labels by probability, so the same set can come in another order.</remarks>
     public static bool Agree(TaskPrediction a, TaskPrediction b) =>
         a.Label == b.Label
-        && (a.Labels ?? []).SequenceEqual(b.Labels ?? [])
+        && (a.Labels ?? []).Order(StringComparer.Ordinal).SequenceEqual((b.Labels ?? []).Order(StringComparer.Ordinal))
         && Math.Abs((a.Value ?? 0) - (b.Value ?? 0)) <= 0.05
         && (a.Words ?? []).Select(w => w.Label).SequenceEqual((b.Words ?? []).Select(w => w.Label));
 

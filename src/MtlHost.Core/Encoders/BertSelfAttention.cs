@@ -58,14 +58,15 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         var v = projected[2];
 
         // softmax(q kᵀ / √d + mask) v, with dropout on the probabilities while training.
-        var context = training && attentionDropout.Probability > 0
+        var context = training && attentionDropout.Probability > 0 && q.device_type == TorchSharp.DeviceType.CPU
             ? DropoutAttention(q, k, v, additiveMask)
-            : functional.scaled_dot_product_attention(q, k, v, attn_mask: additiveMask);
+            : functional.scaled_dot_product_attention(q, k, v, attn_mask: additiveMask, p: training ? attentionDropout.Probability : 0.0);
 
         return MergeHeads(context).MoveToOuterDisposeScope();
     }
 
-    // The attention written out, for dropout on its probabilities: libtorch's fused CPU kernel takes no dropout, and its
+    // The attention written out, for dropout on its probabilities on the CPU (CUDA's fused kernels take dropout themselves):
+    // libtorch's fused CPU kernel takes no dropout, and its
     // own unfused path draws the [B, heads, T, T] mask with bernoulli_ (two Mersenne Twister draws an element, serially),
     // which cost more than the attention itself; UniformMaskDropout's counter-based mask is one vectorised pass.
     private Tensor DropoutAttention(Tensor q, Tensor k, Tensor v, Tensor additiveMask)

@@ -15,7 +15,7 @@ namespace MtlHost.Core.Encoders;
 /// <c>SplittableRandom</c> is built on and passes BigCrush; the seed comes from torch's generator, so
 /// <c>manual_seed</c> still reproduces every mask.
 /// </remarks>
-public static class DropoutMask
+internal static class DropoutMask
 {
     // SplitMix64's increment γ (the golden ratio's 64-bit fraction) and the multipliers of its mixing function.
     private const ulong Gamma = 0x9E3779B97F4A7C15UL;
@@ -26,8 +26,13 @@ public static class DropoutMask
     /// <param name="mask">The mask to fill, one float per element.</param>
     /// <param name="seed">The mask's seed.</param>
     /// <param name="probability">The probability p of dropping an element, in [0, 1).</param>
+    /// <exception cref="ArgumentOutOfRangeException">p is outside [0, 1).</exception>
     public static void Fill(Span<float> mask, ulong seed, double probability)
     {
+        if (!(probability >= 0 && probability < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(probability), probability, "A dropout probability is at least 0 and below 1.");
+        }
         var threshold = Threshold(probability);
         var scale = (float)(1 / (1 - probability));
         var start = 0;

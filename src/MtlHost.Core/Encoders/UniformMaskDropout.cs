@@ -7,8 +7,8 @@ namespace MtlHost.Core.Encoders;
 /// <summary>
 /// Inverted dropout, as <c>nn.Dropout</c>: while training, each element is kept with probability 1 − p and scaled by
 /// 1/(1 − p), or zeroed; in evaluation the input passes unchanged. Its keep-mask compares one uniform 32-bit value per
-/// element with p: on the CPU from <see cref="DropoutMask"/>'s counter-based generator, seeded from torch's generator;
-/// elsewhere (CUDA) from <c>rand</c>.
+/// element with p: for a CPU float32 tensor from <see cref="DropoutMask"/>'s counter-based generator, seeded from
+/// torch's generator; otherwise (CUDA, other element types, more than 2³¹ bytes) from <c>rand</c>.
 /// </summary>
 /// <remarks>
 /// Why not <c>nn.Dropout</c>: on the CPU, libtorch's dropout draws its mask with <c>bernoulli_</c>, which takes a uniform

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Export.Onnx;
@@ -44,6 +45,11 @@ public static class OnnxExport
         catch (Exception e) when (e is CheckpointException or ArgumentException)
         {
             throw new UsageException($"mtlhost export: {e.Message}");
+        }
+        catch (TaskDataException e)
+        {
+            // A plugin whose training data cannot be read cannot calibrate: say which, as train would.
+            throw new UsageException($"mtlhost export: calibrating int8 on the training texts of {plugins}: {e.Message}");
         }
         if (json)
         {

@@ -72,6 +72,9 @@ public sealed class BertEncoderTests
 
         manual_seed(8);
         var dropped = attention.call(hidden, mask);
+        dropped.sum().backward();
+        var droppedGrads = parameters.ToDictionary(p => p.Key, p => p.Value.grad!.clone());
+        attention.zero_grad();
 
         // softmax(q kᵀ / √d + mask), then the mask UniformMaskDropout draws from the same generator state, then v.
         Tensor Heads(string name) => SplitHeads(hidden, parameters, name);
@@ -82,7 +85,13 @@ public sealed class BertEncoderTests
         DropoutMask.Fill(keep, seed, 0.25);
         var reference = (probabilities * tensor(keep, probabilities.shape)).matmul(Heads("value")).transpose(1, 2).reshape(2, 5, 64);
 
+        reference.sum().backward();
+
         (dropped - reference).abs().max().item<float>().ShouldBeLessThan(1e-5f);
+        foreach (var (name, parameter) in parameters)
+        {
+            (droppedGrads[name] - parameter.grad!).abs().max().item<float>().ShouldBeLessThan(1e-5f, name);
+        }
         keep.Count(k => k == 0).ShouldBeGreaterThan(0);
         attention.eval();
         (attention.call(hidden, mask) - dropped).abs().max().item<float>().ShouldBeGreaterThan(1e-3f);

@@ -54,13 +54,15 @@ public sealed class DropoutMaskTests
     }
 
     [Fact]
-    public void P_0_keeps_everything_and_a_p_just_below_1_drops_almost_everything()
+    public void P_0_keeps_everything_a_p_just_below_1_drops_almost_everything_and_p_outside_0_1_is_refused()
     {
         var mask = new float[4096];
         DropoutMask.Fill(mask, 7, 0);
         mask.ShouldAllBe(m => m == 1f);
         DropoutMask.Fill(mask, 7, 1 - 1e-12);
         mask.Count(m => m != 0).ShouldBeLessThanOrEqualTo(1);
+        Should.Throw<ArgumentOutOfRangeException>(() => DropoutMask.Fill(mask, 7, 1));
+        Should.Throw<ArgumentOutOfRangeException>(() => DropoutMask.Fill(mask, 7, -0.1));
     }
 
     [Fact]

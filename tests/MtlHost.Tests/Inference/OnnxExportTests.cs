@@ -167,12 +167,33 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
         var run = HostRun.Of("export", "--format", "onnx", "--quantize", "int8", "--plugins", checkpoint.Plugins, "--checkpoint", checkpoint.Checkpoint, "--out", export);
 
         run.ExitCode.ShouldBe(0, run.Error);
-        run.Output.ShouldContain($"SmoothQuant α {Int8Calibration.DefaultAlpha} calibrated on ");
+        run.Output.ShouldContain($"SmoothQuant α {Int8Calibration.DefaultAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)} calibrated on ");
         using var int8 = OnnxMultiTaskPredictor.Load(export, new OnnxPredictorOptions { IntraOpThreads = 1 });
         int8.Predict(Samples).Count.ShouldBe(Samples.Length);
         var fp32Only = HostRun.Of("export", "--format", "onnx", "--plugins", checkpoint.Plugins, "--checkpoint", checkpoint.Checkpoint, "--out", checkpoint.NewFolder());
         fp32Only.ExitCode.ShouldBe(2);
         fp32Only.Error.ShouldContain("--plugins calibrates --quantize int8");
+    }
+
+    [Fact]
+    public void Export_int8_whose_calibration_cannot_read_a_training_file_exits_2_naming_it()
+    {
+        // The checkpoint's own plugins, one task's training file gone: the DLLs still match, the data cannot be read.
+        var plugins = checkpoint.NewFolder();
+        foreach (var file in Directory.GetFiles(checkpoint.Plugins, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(plugins, Path.GetRelativePath(checkpoint.Plugins, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        var missing = Directory.GetFiles(plugins, "train.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
+        File.Delete(missing);
+
+        var run = HostRun.Of("export", "--format", "onnx", "--quantize", "int8", "--plugins", plugins, "--checkpoint", checkpoint.Checkpoint, "--out", checkpoint.NewFolder());
+
+        run.ExitCode.ShouldBe(2, run.Output + run.Error);
+        run.Error.ShouldContain("calibrating int8 on the training texts");
+        run.Error.ShouldContain(missing);
     }
 
     [Fact]
