@@ -3,6 +3,7 @@ using System.Globalization;
 using MtlHost.Core.Distributed;
 using MtlHost.Core.Encoders;
 using static TorchSharp.torch;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -129,8 +130,6 @@ public static class AllReduceBenchmark
             group.AllReduceSum(values.AsSpan(offset, Math.Min(chunk, values.Length - offset)));
         }
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     // Field 10 of /proc/self/stat, counted after the parenthesised command name (which may hold spaces).
     private static long MinorFaults()

@@ -4,6 +4,7 @@ using MtlHost.Core.Distributed;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Training;
 using static TorchSharp.torch;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -142,11 +143,5 @@ public static class DataParallelStepBenchmark
         {
             group.AllReduceSum(values.AsSpan(offset, Math.Min(piece, values.Length - offset)));
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -7,6 +7,7 @@ using MtlHost.Core.Tokenization;
 using MtlHost.Core.Training;
 using Tensor = TorchSharp.torch.Tensor;
 using static TorchSharp.torch;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -196,8 +197,6 @@ public static class EncoderThroughput
         using var scope = NewDisposeScope();
         forward().sum().backward();
     });
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static double MatmulGflops(int m, int k, int n, int iterations)
     {

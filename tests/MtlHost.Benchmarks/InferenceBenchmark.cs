@@ -6,6 +6,7 @@ using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Inference;
 using MtlHost.Core.Training;
 using MtlHost.Inference;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -136,8 +137,6 @@ public static class InferenceBenchmark
         action();
         return clock.Elapsed.TotalSeconds;
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private sealed class TemporaryFolder : IDisposable
     {

@@ -6,6 +6,7 @@ using MtlHost.Core.Export.Onnx;
 using MtlHost.Core.Inference;
 using MtlHost.Inference;
 using MtlHost.Inference.Onnx;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -219,12 +220,6 @@ public static class OnnxBenchmark
     }
 
     private static double Rate(JsonElement result) => result.GetProperty("batch1").GetProperty("ExamplesPerSecond").GetDouble();
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     private static string Describe(string backend, JsonElement result)
     {

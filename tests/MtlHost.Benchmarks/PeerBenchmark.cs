@@ -3,6 +3,7 @@ using System.Globalization;
 using MtlHost.Core.Encoders;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -107,12 +108,6 @@ public static class PeerBenchmark
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     /// <summary>The bare TorchSharp step: the host's encoder, a head, AdamW; nothing else of the host.</summary>
     private sealed class TorchSharpStep : IDisposable

@@ -3,6 +3,7 @@ using MtlHost.Abstractions;
 using MtlHost.Core.Data;
 using MtlHost.Core.Training;
 using static TorchSharp.torch;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -156,11 +157,5 @@ public static class ThroughputBenchmark
             batch.Task.Head.zero_grad();
         }
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MtlHost.Core.Sampling;
 using MtlHost.Core.Training;
 using MtlHost.Core.Weighting;
+using static MtlHost.Benchmarks.Rounds;
 
 namespace MtlHost.Benchmarks;
 
@@ -71,6 +72,4 @@ public static class WeightingCostBenchmark
             }
         }
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

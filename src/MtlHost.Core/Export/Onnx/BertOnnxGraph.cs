@@ -107,15 +107,8 @@ internal sealed class BertOnnxGraph
         }
         var attended = LayerNorm(_graph.Node("Add", [projected, hidden]), weights, prefix + "attention.output.LayerNorm");
 
-        var upSite = prefix + "intermediate.dense";
-        AddProbe(attended, weights, upSite);
-        var upFactors = Factors(weights, upSite, upSite);
-        var up = Linear(Divide(attended, upFactors, weights, upSite), weights, upSite, quantizable: true, inputFactors: upFactors);
-        var downSite = prefix + "output.dense";
-        var widened = Gelu(up);
-        AddProbe(widened, weights, downSite);
-        var downFactors = Factors(weights, downSite, downSite);
-        var output = Linear(Divide(widened, downFactors, weights, downSite), weights, downSite, quantizable: true, inputFactors: downFactors);
+        var widened = Gelu(SmoothedLinear(attended, weights, prefix + "intermediate.dense"));
+        var output = SmoothedLinear(widened, weights, prefix + "output.dense");
         if (adapters is { } b)
         {
             output = Adapter(output, b.Weights, b.Prefix + "output.");
@@ -147,6 +140,15 @@ internal sealed class BertOnnxGraph
         }
         var product = _graph.Node("MatMul", [x, _graph.Floats(name + ".weight_t", Transpose(w, rows, columns), columns, rows)]);
         return _graph.Node("Add", [product, _graph.Floats(name + ".bias", bias, rows)]);
+    }
+
+    // A quantizable Linear whose input nothing upstream can absorb the smoothing of: probed, divided by its factors (a Mul),
+    // its weights multiplied by them.
+    private string SmoothedLinear(string x, WeightSet weights, string site)
+    {
+        AddProbe(x, weights, site);
+        var factors = Factors(weights, site, site);
+        return Linear(Divide(x, factors, weights, site), weights, site, quantizable: true, inputFactors: factors);
     }
 
     private static float[] Rescale(float[] w, int rows, int columns, float[]? inputFactors, float[]? outputDivisors)

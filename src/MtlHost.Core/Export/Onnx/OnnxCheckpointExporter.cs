@@ -61,10 +61,7 @@ public static class OnnxCheckpointExporter
     /// <returns>What was written, and the probe's output names.</returns>
     /// <exception cref="CheckpointException">The checkpoint is missing, incomplete or damaged, or has no task that can be exported.</exception>
     public static (OnnxExportResult Export, IReadOnlyList<string> ProbeOutputs) ExportCalibrationProbe(string checkpointDirectory, string outDirectory)
-    {
-        var (result, probes) = Write(checkpointDirectory, outDirectory, "none", new BertOnnxGraphOptions(Quantize: false, Smoothing: null, Probe: true));
-        return (result, probes);
-    }
+        => Write(checkpointDirectory, outDirectory, "none", new BertOnnxGraphOptions(Quantize: false, Smoothing: null, Probe: true));
 
     private sealed record BertOnnxGraphOptions(bool Quantize, Int8Calibration? Smoothing, bool Probe);
 
