@@ -128,7 +128,8 @@ public static class CommandLine
         new("quantize", null, OptionKind.Choice, "with --format onnx: int8 makes the encoder's matrix multiplications dynamically quantized int8 (default none: fp32)",
             Core.Export.Onnx.OnnxCheckpointExporter.Quantizations),
         new("plugins", null, OptionKind.Text, "with --quantize int8: the checkpoint's plugins folder; the first training texts of each task calibrate " +
-            "SmoothQuant, which moves activation outliers into the weights before int8 (without it: unsmoothed int8)") { Placeholder = "DIR" },
+            "SmoothQuant, which moves activation outliers into the weights, and GPTQ, which rounds the int8 weights so their errors cancel on those texts " +
+            "(without it: unsmoothed, rounded to nearest)") { Placeholder = "DIR" },
         // Export reads and writes files without torch; the option is accepted (and checked) so one set of options fits every command.
         Threads,
         Json,

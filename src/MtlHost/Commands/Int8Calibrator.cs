@@ -6,12 +6,15 @@ namespace MtlHost.Commands;
 
 /// <summary>
 /// Measures an <see cref="Int8Calibration"/> for a checkpoint: exports its calibration probe
-/// (<see cref="OnnxCheckpointExporter.ExportCalibrationProbe"/>), runs it with ONNX Runtime on each calibration text alone,
-/// encoded as its task encodes it, and keeps every channel's largest |activation|.
+/// (<see cref="OnnxCheckpointExporter.ExportCalibrationProbe"/>), runs it with ONNX Runtime on the calibration texts, each
+/// encoded as its task encodes it, and keeps every channel's largest |activation| and the sum of the inputs' correlations.
 /// </summary>
 public static class Int8Calibrator
 {
-    /// <summary>Measures the activation maxima.</summary>
+    // Texts per probe run: Σ x xᵀ of the larger sites is copied out once per run, so one text per run would take long.
+    private const int BatchSize = 16;
+
+    /// <summary>Measures the activation maxima and input correlations.</summary>
     /// <param name="checkpoint">The checkpoint folder.</param>
     /// <param name="texts">
     /// Calibration texts with the task each comes from (so a token task's text is encoded word by word): training texts, never
@@ -31,35 +34,53 @@ public static class Int8Calibrator
             using var predictor = OnnxMultiTaskPredictor.Load(probe.Directory, new OnnxPredictorOptions { IntraOpThreads = threads });
             var tasks = predictor.Tasks.ToDictionary(t => t.Id, StringComparer.Ordinal);
             var maxima = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
             var measured = 0;
-            foreach (var (taskId, input) in texts)
+            var usable = texts.Where(t => tasks.ContainsKey(t.TaskId) && !string.IsNullOrWhiteSpace(t.Input.Text));
+            // A batch holds one task's texts, encoded as that task encodes them; the probe leaves the padding out.
+            foreach (var batch in usable.Chunk(BatchSize).SelectMany(chunk => chunk.GroupBy(t => t.TaskId, StringComparer.Ordinal)))
             {
-                if (!tasks.TryGetValue(taskId, out var task) || string.IsNullOrWhiteSpace(input.Text))
-                {
-                    continue;
-                }
-                // One text per run: a padded batch would count the padding's activations too.
-                var runs = predictor.Run(predictor.Encode([input], [task]), outputs);
+                var runs = predictor.Run(predictor.Encode(batch.Select(t => t.Input).ToList(), [tasks[batch.Key]]), outputs);
                 foreach (var output in outputs)
                 {
-                    var values = runs[output].Values;
-                    var site = output[OnnxCheckpointExporter.CalibrationOutputPrefix.Length..];
-                    if (!maxima.TryGetValue(site, out var channels))
+                    var (correlation, site, branch) = OnnxCheckpointExporter.ReadProbeOutput(output);
+                    // A branch's layers see their own tasks' texts only, when predicting.
+                    if (branch is not null && branch != tasks[batch.Key].Branch)
                     {
-                        maxima[site] = channels = new float[values.Length];
+                        continue;
                     }
-                    for (var c = 0; c < values.Length; c++)
+                    var values = runs[output].Values;
+                    if (correlation)
                     {
-                        channels[c] = Math.Max(channels[c], values[c]);
+                        if (!sums.TryGetValue(site, out var sum))
+                        {
+                            sums[site] = sum = new double[values.Length];
+                        }
+                        for (var i = 0; i < values.Length; i++)
+                        {
+                            sum[i] += values[i];
+                        }
+                    }
+                    else
+                    {
+                        if (!maxima.TryGetValue(site, out var channels))
+                        {
+                            maxima[site] = channels = new float[values.Length];
+                        }
+                        for (var c = 0; c < values.Length; c++)
+                        {
+                            channels[c] = Math.Max(channels[c], values[c]);
+                        }
                     }
                 }
-                measured++;
+                measured += batch.Count();
             }
             if (measured == 0)
             {
                 throw new ArgumentException($"None of the {texts.Count} calibration texts belongs to a task of the export ({string.Join(", ", tasks.Keys)}).", nameof(texts));
             }
-            return new Int8Calibration(maxima, alpha);
+            var correlations = sums.ToDictionary(s => s.Key, s => Array.ConvertAll(s.Value, v => (float)v), StringComparer.Ordinal);
+            return new Int8Calibration(maxima, alpha, correlations);
         }
         finally
         {

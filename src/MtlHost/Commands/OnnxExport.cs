@@ -16,7 +16,7 @@ public static class OnnxExport
     /// <param name="outDirectory">The export folder.</param>
     /// <param name="quantization"><c>none</c> or <c>int8</c>.</param>
     /// <param name="plugins">
-    /// With <c>int8</c>: the checkpoint's plugins folder, whose training texts calibrate SmoothQuant (<see cref="Int8Calibrator"/>);
+    /// With <c>int8</c>: the checkpoint's plugins folder, whose training texts calibrate SmoothQuant and GPTQ (<see cref="Int8Calibrator"/>);
     /// <see langword="null"/> for unsmoothed int8.
     /// </param>
     /// <param name="json">Whether to print one JSON object.</param>
@@ -58,7 +58,7 @@ public static class OnnxExport
         }
         var size = (result.ModelBytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
         var precision = quantization != "int8" ? "fp32"
-            : calibrationTexts > 0 ? $"int8 encoder matrix multiplications, SmoothQuant α {Int8Calibration.DefaultAlpha.ToString(CultureInfo.InvariantCulture)} calibrated on {calibrationTexts} training texts"
+            : calibrationTexts > 0 ? $"int8 encoder matrix multiplications, SmoothQuant α {Int8Calibration.DefaultAlpha.ToString(CultureInfo.InvariantCulture)} and GPTQ rounding calibrated on {calibrationTexts} training texts"
             : "int8 encoder matrix multiplications, unsmoothed: give --plugins DIR to calibrate";
         output.WriteLine($"exported {Path.GetFullPath(checkpoint)} to {result.Directory} as ONNX ({precision}, {size} MiB):");
         foreach (var file in result.Files)

@@ -160,6 +160,30 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
     }
 
     [Fact]
+    public void Calibrating_texts_together_measures_what_each_text_alone_does()
+    {
+        // The probe runs a batch of texts at once: their padding must count in neither the maxima nor Σ x xᵀ.
+        var texts = TrainingTexts(checkpoint.Plugins).GroupBy(t => t.TaskId).First(g => g.Count() >= 5).Take(5).ToList();
+        texts.Select(t => t.Input.Text.Length).Distinct().Count().ShouldBeGreaterThan(1);
+
+        var together = Int8Calibrator.Measure(checkpoint.Checkpoint, texts);
+        var alone = texts.Select(t => Int8Calibrator.Measure(checkpoint.Checkpoint, [t])).ToList();
+
+        together.InputCorrelations.ShouldNotBeNull().Keys.Order().ShouldBe(together.ActivationMaxima.Keys.Order());
+        foreach (var (site, maxima) in together.ActivationMaxima)
+        {
+            var expected = Enumerable.Range(0, maxima.Length).Select(c => alone.Max(a => a.ActivationMaxima[site][c]));
+            maxima.Zip(expected, (a, b) => Math.Abs(a - b) / Math.Max(1e-3f, b)).Max().ShouldBeLessThan(1e-4f, site);
+            var sum = together.InputCorrelations[site];
+            var scale = sum.Max(Math.Abs);
+            for (var i = 0; i < sum.Length; i++)
+            {
+                Math.Abs(sum[i] - alone.Sum(a => a.InputCorrelations![site][i])).ShouldBeLessThan(1e-4f * scale, site);
+            }
+        }
+    }
+
+    [Fact]
     public void Export_int8_with_the_plugins_calibrates_smoothing_on_their_training_texts()
     {
         var export = Path.Combine(checkpoint.NewFolder(), "onnx");
@@ -167,7 +191,7 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
         var run = HostRun.Of("export", "--format", "onnx", "--quantize", "int8", "--plugins", checkpoint.Plugins, "--checkpoint", checkpoint.Checkpoint, "--out", export);
 
         run.ExitCode.ShouldBe(0, run.Error);
-        run.Output.ShouldContain($"SmoothQuant α {Int8Calibration.DefaultAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)} calibrated on ");
+        run.Output.ShouldContain($"SmoothQuant α {Int8Calibration.DefaultAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)} and GPTQ rounding calibrated on ");
         using var int8 = OnnxMultiTaskPredictor.Load(export, new OnnxPredictorOptions { IntraOpThreads = 1 });
         int8.Predict(Samples).Count.ShouldBe(Samples.Length);
         var fp32Only = HostRun.Of("export", "--format", "onnx", "--plugins", checkpoint.Plugins, "--checkpoint", checkpoint.Checkpoint, "--out", checkpoint.NewFolder());
@@ -216,15 +240,21 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
     [Fact]
     public void Top_layers_and_adapter_branches_are_exported_and_predict_as_the_TorchSharp_predictor()
     {
-        foreach (var sharing in new[] { new[] { "--sharing", "top-layers" }, ["--sharing", "adapters", "--adapter-size", "8", "--task-groups", "spam, wordclass"] })
+        foreach (var (sharing, branches) in new (string[], string[])[]
+                 {
+                     (["--sharing", "top-layers"], ["spam", "wordclass"]),
+                     (["--sharing", "adapters", "--adapter-size", "8", "--task-groups", "spam, wordclass"], ["spam+wordclass", "spam+wordclass"]),
+                     (["--sharing", "adapters", "--adapter-size", "8"], ["spam", "wordclass"]),
+                 })
         {
-            var run = Train(sharing);
+            var (run, plugins) = Train(sharing);
             var export = Path.Combine(checkpoint.NewFolder(), "onnx");
-            HostRun.Of("export", "--format", "onnx", "--checkpoint", Path.Combine(run, "checkpoint"), "--out", export).ExitCode.ShouldBe(0);
-            using var torchPredictor = MultiTaskPredictor.Load(Path.Combine(run, "checkpoint"), checkpoint.Plugins);
+            var written = HostRun.Of("export", "--format", "onnx", "--checkpoint", Path.Combine(run, "checkpoint"), "--out", export);
+            written.ExitCode.ShouldBe(0, written.Error);
+            using var torchPredictor = MultiTaskPredictor.Load(Path.Combine(run, "checkpoint"), plugins);
             using var onnx = OnnxMultiTaskPredictor.Load(export);
 
-            onnx.Tasks.Select(t => t.Branch).ShouldBe(sharing[1] == "adapters" ? ["spam+wordclass", "spam+wordclass"] : ["spam", "wordclass"]);
+            onnx.Tasks.Select(t => t.Branch).ShouldBe(branches);
             foreach (var (want, got) in torchPredictor.Predict(Samples).Zip(onnx.Predict(Samples)))
             {
                 foreach (var (x, y) in want.Tasks.Zip(got.Tasks))
@@ -232,6 +262,16 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
                     ShouldMatch(y, x, Tolerance);
                 }
             }
+            // Calibrated int8: every branch's sites measured on its own tasks' texts.
+            if (sharing[1] == "top-layers")
+            {
+                var spamOnly = Int8Calibrator.Measure(Path.Combine(run, "checkpoint"), TrainingTexts(plugins).Where(t => t.TaskId == "spam").ToList());
+                spamOnly.ActivationMaxima.Keys.ShouldContain(site => site.StartsWith("branch spam/", StringComparison.Ordinal));
+                spamOnly.ActivationMaxima.Keys.ShouldNotContain(site => site.StartsWith("branch wordclass/", StringComparison.Ordinal));
+            }
+            var int8 = HostRun.Of("export", "--format", "onnx", "--quantize", "int8", "--plugins", plugins, "--checkpoint", Path.Combine(run, "checkpoint"),
+                "--out", checkpoint.NewFolder());
+            int8.ExitCode.ShouldBe(0, string.Join(" ", sharing) + ": " + int8.Error);
         }
     }
 
@@ -317,13 +357,13 @@ public sealed class OnnxExportTests(InferenceCheckpoint checkpoint, ITestOutputH
         return export;
     }
 
-    private string Train(string[] sharing)
+    private (string Run, string Plugins) Train(string[] sharing)
     {
         var plugins = checkpoint.CopyPlugins(without: ["Pairs", "SenseDomains", "Supersense", "PosTagging", "Syllables"]);
         var run = Path.Combine(checkpoint.NewFolder(), "run");
         var train = HostRun.Of(["train", "--encoder", "tiny", "--steps", "3", "--batch-size", "8", "--max-length", "64", "--plugins", plugins, "--out", run, .. sharing]);
         train.ExitCode.ShouldBe(0, train.Error);
-        return run;
+        return (run, plugins);
     }
 
     // The SDK head of the task's kind, with the checkpoint's weights.

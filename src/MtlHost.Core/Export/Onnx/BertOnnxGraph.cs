@@ -32,6 +32,9 @@ internal sealed class BertOnnxGraph
     private readonly BertConfig _config;
     private readonly Int8Calibration? _smoothing;
     private readonly List<string> _probes = [];
+    private string? _tokenMask;
+    private string? _probeBranch;
+    private readonly Dictionary<string, (sbyte[] Values, float[] Scales)> _quantized = new(StringComparer.Ordinal);
 
     /// <summary>Starts the encoder's part of a graph and declares the three inputs.</summary>
     /// <param name="graph">The graph to build.</param>
@@ -97,10 +100,12 @@ internal sealed class BertOnnxGraph
     /// <returns>Its output, [batch, tokens, hidden].</returns>
     public string Layer(string hidden, string mask, WeightSet weights, string prefix, (WeightSet Weights, string Prefix)? adapters = null)
     {
+        // An adapters branch runs the shared encoder's weights on its own tasks' activations: its probes say whose.
+        _probeBranch = adapters?.Weights.Source;
         var outputSite = prefix + "attention.output.dense";
         var contextFactors = Factors(weights, outputSite, outputSite);
         var context = SelfAttention(hidden, mask, weights, prefix + "attention.self.", outputSite, contextFactors);
-        var projected = Linear(context, weights, outputSite, quantizable: true, inputFactors: contextFactors);
+        var projected = Linear(context, weights, outputSite, quantizable: true, inputFactors: contextFactors, inputSite: outputSite);
         if (adapters is { } a)
         {
             projected = Adapter(projected, a.Weights, a.Prefix + "attention.");
@@ -123,8 +128,10 @@ internal sealed class BertOnnxGraph
     /// <param name="quantizable">Whether it is one of the encoder's matrix multiplications that <see cref="Quantize"/> makes int8.</param>
     /// <param name="inputFactors">Smoothing factors s of the input's channels, multiplied into W's columns (x arrives divided by them), or <see langword="null"/>.</param>
     /// <param name="outputDivisors">Factors to divide the output features by (folded into W's rows and b), or <see langword="null"/>.</param>
+    /// <param name="inputSite">The calibration site of the input, whose correlation (if calibrated) rounds the int8 weights by GPTQ.</param>
     /// <returns>Output, [..., out].</returns>
-    public string Linear(string x, WeightSet weights, string prefix, bool quantizable, float[]? inputFactors = null, float[]? outputDivisors = null)
+    public string Linear(string x, WeightSet weights, string prefix, bool quantizable, float[]? inputFactors = null, float[]? outputDivisors = null,
+        string? inputSite = null)
     {
         var (w, shape) = weights.Get(prefix + ".weight", 2);
         var (bias, _) = weights.Get(prefix + ".bias", 1);
@@ -136,7 +143,13 @@ internal sealed class BertOnnxGraph
         var name = InitializerName(weights, prefix);
         if (Quantize && quantizable)
         {
-            return QuantizedLinear(x, Int8Weights.Quantize(w, rows, columns), bias, name, rows, columns);
+            // Every adapters branch runs the shared encoder's layers: quantized once, the initializers shared.
+            if (!_quantized.TryGetValue(name, out var quantized))
+            {
+                var correlation = Correlation(weights, inputSite, inputFactors);
+                _quantized[name] = quantized = correlation is null ? Int8Weights.Quantize(w, rows, columns) : GptqRounding.Quantize(w, rows, columns, correlation);
+            }
+            return QuantizedLinear(x, quantized, bias, name, rows, columns);
         }
         var product = _graph.Node("MatMul", [x, _graph.Floats(name + ".weight_t", Transpose(w, rows, columns), columns, rows)]);
         return _graph.Node("Add", [product, _graph.Floats(name + ".bias", bias, rows)]);
@@ -148,7 +161,35 @@ internal sealed class BertOnnxGraph
     {
         AddProbe(x, weights, site);
         var factors = Factors(weights, site, site);
-        return Linear(Divide(x, factors, weights, site), weights, site, quantizable: true, inputFactors: factors);
+        return Linear(Divide(x, factors, weights, site), weights, site, quantizable: true, inputFactors: factors, inputSite: site);
+    }
+
+    // Σ x xᵀ of a site's input as the weights see it, x / s, so (x / s)(x / s)ᵀ: null when not calibrated for GPTQ.
+    private float[]? Correlation(WeightSet weights, string? site, float[]? factors)
+    {
+        if (site is null || _smoothing?.InputCorrelations is not { } correlations)
+        {
+            return null;
+        }
+        var key = InitializerName(weights, site);
+        if (!correlations.TryGetValue(key, out var correlation))
+        {
+            throw new ArgumentException($"The int8 calibration has no input correlation for '{key}'; measure it with this checkpoint's calibration probe.");
+        }
+        if (factors is null)
+        {
+            return correlation;
+        }
+        var channels = factors.Length;
+        var scaled = new float[correlation.Length];
+        for (var i = 0; i < channels; i++)
+        {
+            for (var j = 0; j < channels; j++)
+            {
+                scaled[i * channels + j] = correlation[i * channels + j] / (factors[i] * factors[j]);
+            }
+        }
+        return scaled;
     }
 
     private static float[] Rescale(float[] w, int rows, int columns, float[]? inputFactors, float[]? outputDivisors)
@@ -184,17 +225,27 @@ internal sealed class BertOnnxGraph
     private string Divide(string x, float[]? factors, WeightSet weights, string site) =>
         factors is null ? x : _graph.Node("Mul", [x, _graph.Floats(InitializerName(weights, site) + ".input_smoothing", factors.Select(f => 1 / f).ToArray(), factors.Length)]);
 
-    // The probe's per-channel max |x| over batch and tokens: run on one text at a time, so no padding counts.
+    // The probe's per-channel max |x| and Σ x xᵀ over batch and tokens, padding's rows zeroed so that a batch of texts
+    // counts their tokens only.
     private void AddProbe(string x, WeightSet weights, string site)
     {
         if (!Probe)
         {
             return;
         }
-        var name = OnnxCheckpointExporter.CalibrationOutputPrefix + InitializerName(weights, site);
-        _graph.Node("ReduceMax", [_graph.Node("Abs", [x])], name, NodeAttribute.Ints("axes", 0, 1), NodeAttribute.Int("keepdims", 0));
-        _graph.Output(name, OnnxDataType.Float, "channels");
-        _probes.Add(name);
+        _tokenMask ??= _graph.Node("Unsqueeze", [_graph.Node("Cast", [AttentionMask], attributes: NodeAttribute.Int("to", (int)OnnxDataType.Float)),
+            _graph.Int64s(scalar: false, -1)]);
+        var tokens = _graph.Node("Mul", [x, _tokenMask]);
+        var key = InitializerName(weights, site) + (_probeBranch is null ? "" : OnnxCheckpointExporter.ProbeBranchSeparator + _probeBranch);
+        var maxima = OnnxCheckpointExporter.CalibrationOutputPrefix + key;
+        _graph.Node("ReduceMax", [_graph.Node("Abs", [tokens])], maxima, NodeAttribute.Ints("axes", 0, 1), NodeAttribute.Int("keepdims", 0));
+        _graph.Output(maxima, OnnxDataType.Float, "channels");
+        var rows = _graph.Node("Flatten", [tokens], attributes: NodeAttribute.Int("axis", 2));
+        var correlation = OnnxCheckpointExporter.CorrelationOutputPrefix + key;
+        _graph.Node("MatMul", [_graph.Node("Transpose", [rows]), rows], correlation);
+        _graph.Output(correlation, OnnxDataType.Float, "channels", "channels");
+        _probes.Add(maxima);
+        _probes.Add(correlation);
     }
 
     // x · Wᵀ + b in int8: each token's activations quantized on their own, asymmetrically (scale (max − min) / 255 over
@@ -253,10 +304,10 @@ internal sealed class BertOnnxGraph
         var input = Divide(hidden, inputFactors, weights, inputSite);
 
         // softmax(q kᵀ / √d + mask) v, as scaled_dot_product_attention computes it.
-        var q = Heads(Linear(input, weights, prefix + "query", quantizable: true, inputFactors), [0, 2, 1, 3]);
-        var kT = Heads(Linear(input, weights, prefix + "key", quantizable: true, inputFactors), [0, 2, 3, 1]);
+        var q = Heads(Linear(input, weights, prefix + "query", quantizable: true, inputFactors, inputSite: inputSite), [0, 2, 1, 3]);
+        var kT = Heads(Linear(input, weights, prefix + "key", quantizable: true, inputFactors, inputSite: inputSite), [0, 2, 3, 1]);
         // Each context channel is a mix of one value feature over the tokens, so its factor folds into value's output feature.
-        var v = Heads(Linear(input, weights, prefix + "value", quantizable: true, inputFactors, contextFactors), [0, 2, 1, 3]);
+        var v = Heads(Linear(input, weights, prefix + "value", quantizable: true, inputFactors, contextFactors, inputSite), [0, 2, 1, 3]);
         var scores = _graph.Node("Div", [_graph.Node("MatMul", [q, kT]), _graph.Scalar(MathF.Sqrt(size))]);
         var probabilities = _graph.Node("Softmax", [_graph.Node("Add", [scores, mask])], attributes: NodeAttribute.Int("axis", -1));
         var context = _graph.Node("Transpose", [_graph.Node("MatMul", [probabilities, v])], attributes: NodeAttribute.Ints("perm", 0, 2, 1, 3));

@@ -1,10 +1,11 @@
 namespace MtlHost.Core.Export.Onnx;
 
 /// <summary>
-/// What an int8 export needs to smooth its activations (SmoothQuant, Xiao et al. 2023): at each input of the encoder's
-/// quantized matrix multiplications, the largest |activation| of every channel, measured by running the export's
-/// calibration probe (<see cref="OnnxCheckpointExporter.ExportCalibrationProbe"/>) on training texts, and the migration
-/// strength <see cref="Alpha"/>.
+/// What an int8 export learns from calibration texts, measured by running the export's calibration probe
+/// (<see cref="OnnxCheckpointExporter.ExportCalibrationProbe"/>) on training texts: at each input of the encoder's quantized
+/// matrix multiplications, the largest |activation| of every channel, to smooth the activations with (SmoothQuant, Xiao et
+/// al. 2023) with migration strength <see cref="Alpha"/>; and the channels' correlation, to round the weights with
+/// (<see cref="GptqRounding"/>).
 /// </summary>
 /// <param name="ActivationMaxima">
 /// Per-channel max |x| by site: the probe's output names without <see cref="OnnxCheckpointExporter.CalibrationOutputPrefix"/>.
@@ -12,8 +13,16 @@ namespace MtlHost.Core.Export.Onnx;
 /// <param name="Alpha">
 /// How much of an outlier channel's range moves into the weights: factor s = max|x|^α / max|w|^(1−α) per input channel.
 /// </param>
-public sealed record Int8Calibration(IReadOnlyDictionary<string, float[]> ActivationMaxima, float Alpha = Int8Calibration.DefaultAlpha)
+/// <param name="InputCorrelations">
+/// Σ x xᵀ over the calibration tokens by site, row-major [channels, channels] (the probe's outputs without
+/// <see cref="OnnxCheckpointExporter.CorrelationOutputPrefix"/>), for GPTQ's rounding; <see langword="null"/> rounds to nearest.
+/// </param>
+public sealed record Int8Calibration(IReadOnlyDictionary<string, float[]> ActivationMaxima, float Alpha = Int8Calibration.DefaultAlpha,
+    IReadOnlyDictionary<string, float[]>? InputCorrelations = null)
 {
-    /// <summary>The α chosen by measurement on the sample tasks (see docs).</summary>
-    public const float DefaultAlpha = 0.5f;
+    /// <summary>
+    /// The α chosen by measurement on the sample tasks (see docs): with GPTQ rounding the weights absorb more of the
+    /// activations' range than with round-to-nearest, where 0.5 was best.
+    /// </summary>
+    public const float DefaultAlpha = 0.65f;
 }

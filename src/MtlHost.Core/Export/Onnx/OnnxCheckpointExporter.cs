@@ -30,7 +30,7 @@ public static class OnnxCheckpointExporter
     /// <param name="quantization"><c>none</c>, or <c>int8</c> for dynamically quantized matrix multiplications in the encoder's layers.</param>
     /// <param name="calibration">
     /// Activation maxima from <see cref="ExportCalibrationProbe"/> to smooth the int8 matrix multiplications' inputs with
-    /// (SmoothQuant), or <see langword="null"/> for none. Smoothing does not change the function the model computes, only
+    /// (SmoothQuant), and input correlations to round their int8 weights with (GPTQ), or <see langword="null"/> for none. Smoothing does not change the function the model computes, only
     /// where int8 rounds; with <c>none</c> it is applied all the same (the fp32 model then differs from the unsmoothed one by
     /// float rounding only).
     /// </param>
@@ -51,10 +51,36 @@ public static class OnnxCheckpointExporter
     /// <summary>The prefix of the calibration probe's outputs; the rest of an output's name is its site, a key of <see cref="Int8Calibration.ActivationMaxima"/>.</summary>
     public const string CalibrationOutputPrefix = "calibration/";
 
+    /// <summary>The prefix of the calibration probe's Σ x xᵀ outputs; the rest of an output's name is its site, a key of <see cref="Int8Calibration.InputCorrelations"/>.</summary>
+    public const string CorrelationOutputPrefix = "calibration-correlation/";
+
+    /// <summary>Ends a probe output's name, before the branch's name, when an adapters branch runs the shared encoder's weights.</summary>
+    public const string ProbeBranchSeparator = "@";
+
+    // A branch's weights are named after it in the graph ("branch spam/layer.4.…"), as are an adapters branch's probes.
+    private const string BranchSource = "branch ";
+
+    /// <summary>Reads a calibration probe output's name (<see cref="ExportCalibrationProbe"/>).</summary>
+    /// <param name="output">The output's name.</param>
+    /// <returns>
+    /// Whether it is Σ x xᵀ (else max |x|); the site, a key of <see cref="Int8Calibration"/>'s dictionaries; and the encoder
+    /// branch whose tasks' texts flow through it there, or <see langword="null"/> for every task's.
+    /// </returns>
+    public static (bool Correlation, string Site, string? Branch) ReadProbeOutput(string output)
+    {
+        var correlation = output.StartsWith(CorrelationOutputPrefix, StringComparison.Ordinal);
+        var key = output[(correlation ? CorrelationOutputPrefix : CalibrationOutputPrefix).Length..];
+        var separator = key.LastIndexOf(ProbeBranchSeparator, StringComparison.Ordinal);
+        var (site, source) = separator >= 0 ? (key[..separator], key[(separator + 1)..]) : (key, key.Split('/')[0]);
+        return (correlation, site, source.StartsWith(BranchSource, StringComparison.Ordinal) ? source[BranchSource.Length..] : null);
+    }
+
     /// <summary>
-    /// Exports the fp32 model with one more output per input of the encoder's quantizable matrix multiplications: that
-    /// input's max |x| per channel over the run's tokens, [channels]. Run it on one text at a time (so no padding counts)
-    /// over training texts, and take the channel-wise maximum over the runs, for <see cref="Int8Calibration"/>.
+    /// Exports the fp32 model with two more outputs per input of the encoder's quantizable matrix multiplications: that
+    /// input's max |x| per channel over the run's tokens, [channels], and Σ x xᵀ over them, [channels, channels]; padding
+    /// counts in neither. Run it over batches of training texts, and take the channel-wise maximum and the sum over the runs
+    /// of each site (<see cref="ReadProbeOutput"/>), counting a branch's outputs for its own tasks' texts only, for
+    /// <see cref="Int8Calibration"/>.
     /// </summary>
     /// <param name="checkpointDirectory">The checkpoint folder.</param>
     /// <param name="outDirectory">The folder for the probe (an fp32 export with the extra outputs).</param>
@@ -73,7 +99,7 @@ public static class OnnxCheckpointExporter
         var config = CheckpointEncoder.ConfigOf(source, manifest);
         var encoder = WeightSet.Read(BertOnnxGraph.EncoderSource, CheckpointReader.RequireFile(source, manifest.Encoder.File, "encoder weights"));
         var branches = manifest.Branches.ToDictionary(b => b.Name,
-            b => (b.Strategy, Weights: WeightSet.Read($"branch {b.Name}", CheckpointReader.RequireFile(source, b.File, $"weights of encoder branch '{b.Name}'"))),
+            b => (b.Strategy, Weights: WeightSet.Read(BranchSource + b.Name, CheckpointReader.RequireFile(source, b.File, $"weights of encoder branch '{b.Name}'"))),
             StringComparer.Ordinal);
 
         var graph = new OnnxGraphBuilder();
@@ -160,6 +186,7 @@ public static class OnnxCheckpointExporter
             ["mtlhost.encoder"] = manifest.Encoder.Name,
             ["mtlhost.quantization"] = quantization,
             ["mtlhost.smoothing"] = options.Smoothing is { } smoothing ? $"SmoothQuant alpha {smoothing.Alpha.ToString(CultureInfo.InvariantCulture)}" : "none",
+            ["mtlhost.rounding"] = options.Quantize ? options.Smoothing?.InputCorrelations is null ? "nearest" : "GPTQ" : "none",
         });
         using (var vocabulary = MiniLmPackage.OpenVocabulary())
         using (var copy = File.Create(Path.Combine(target, VocabularyFile)))

@@ -22,20 +22,28 @@ internal sealed class OnnxGraphBuilder
     private readonly List<ProtoWriter> _outputs = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _initializerDigests = new(StringComparer.Ordinal);
     private int _counter;
 
     /// <summary>Bytes of every initializer (the weights): about the model file's size.</summary>
     public long InitializerBytes { get; private set; }
 
-    /// <summary>Adds a weight or constant.</summary>
-    /// <param name="name">Its name; must be unused.</param>
+    /// <summary>Adds a weight or constant, or names the one already added under that name with the same contents.</summary>
+    /// <param name="name">Its name; unused, or an initializer's with the same type, shape and bytes (the shared encoder's weights, which every adapters branch runs).</param>
     /// <param name="type">Element type.</param>
     /// <param name="dims">Shape.</param>
     /// <param name="raw">Little-endian element bytes.</param>
     /// <returns><paramref name="name"/>.</returns>
+    /// <exception cref="InvalidOperationException">The name is taken by another value.</exception>
     public string Initializer(string name, OnnxDataType type, IReadOnlyList<long> dims, ReadOnlySpan<byte> raw)
     {
+        var digest = Digest(type, dims, raw);
+        if (_initializerDigests.TryGetValue(name, out var existing) && existing.AsSpan().SequenceEqual(digest))
+        {
+            return name;
+        }
         Claim(name);
+        _initializerDigests[name] = digest;
         // TensorProto: dims 1, data_type 2, name 8, raw_data 9.
         var tensor = new ProtoWriter().PackedInts(1, dims).Int(2, (int)type).String(8, name).Bytes(9, raw);
         _initializers.Add(tensor);
@@ -165,6 +173,18 @@ internal sealed class OnnxGraphBuilder
         // ValueInfoProto: name 1, type 2; TypeProto: tensor_type 1; TypeProto.Tensor: elem_type 1, shape 2.
         var tensorType = new ProtoWriter().Int(1, (int)type).Message(2, shape);
         return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType));
+    }
+
+    private static byte[] Digest(OnnxDataType type, IReadOnlyList<long> dims, ReadOnlySpan<byte> raw)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(BitConverter.GetBytes((int)type));
+        foreach (var dim in dims)
+        {
+            hash.AppendData(BitConverter.GetBytes(dim));
+        }
+        hash.AppendData(raw);
+        return hash.GetHashAndReset();
     }
 
     private string Constant(string name, Func<string, string> add)
