@@ -43,10 +43,9 @@ public static class MtlHostApplication
             }
             if (command.Verb == "export")
             {
-                // export only reads the checkpoint's files: no plugins, configuration, services or torch
-                // (--threads is only checked, so that one set of options fits every command).
-                TorchThreads.Parse(command.Get("threads"));
-                return ExportCommand.Run(command, output);
+                // export reads the checkpoint's files, no configuration or services; an int8 export calibrated with --plugins
+                // also runs the plugins' datasets, ONNX Runtime and torch (GPTQ), with --threads threads.
+                return ExportCommand.Run(command, output, TorchThreads.Parse(command.Get("threads")));
             }
             if (command.Verb == "serve" && command.Has("onnx"))
             {

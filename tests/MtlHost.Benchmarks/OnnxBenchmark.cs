@@ -199,15 +199,20 @@ public static class OnnxBenchmark
         {
             return ties;
         }
-        for (var i = 0; i < examples.Count; i++)
+        var index = 0;
+        foreach (var chunk in examples.Chunk(16))
         {
-            var logits = fp32.Run(fp32.Encode([new PredictionInput(examples[i].Text)], [task]), [task.Output])[task.Output].Row(0).ToArray();
-            var margin = task.Kind == TaskKindNames.MultiLabelClassification
-                ? logits.Min(Math.Abs)
-                : logits.Max() - logits.OrderDescending().ElementAt(1);
-            if (margin < NearTie)
+            var logits = fp32.Run(fp32.Encode(chunk.Select(e => new PredictionInput(e.Text)).ToList(), [task]), [task.Output])[task.Output];
+            for (var row = 0; row < chunk.Length; row++, index++)
             {
-                ties.Add(i);
+                var values = logits.Row(row).ToArray();
+                var margin = task.Kind == TaskKindNames.MultiLabelClassification
+                    ? values.Min(Math.Abs)
+                    : values.Max() - values.OrderDescending().ElementAt(1);
+                if (margin < NearTie)
+                {
+                    ties.Add(index);
+                }
             }
         }
         return ties;

@@ -130,7 +130,7 @@ public static class CommandLine
         new("plugins", null, OptionKind.Text, "with --quantize int8: the checkpoint's plugins folder; the first training texts of each task calibrate " +
             "SmoothQuant, which moves activation outliers into the weights, and GPTQ, which rounds the int8 weights so their errors cancel on those texts " +
             "(without it: unsmoothed, rounded to nearest)") { Placeholder = "DIR" },
-        // Export reads and writes files without torch; the option is accepted (and checked) so one set of options fits every command.
+        // The threads of an int8 export's calibration (ONNX Runtime and GPTQ's torch); otherwise accepted and checked only.
         Threads,
         Json,
     ];

@@ -16,9 +16,10 @@ public static class ExportCommand
     /// <summary>Runs the command.</summary>
     /// <param name="command">The parsed command line.</param>
     /// <param name="output">Where the summary goes.</param>
+    /// <param name="threads"><c>--threads</c>: the threads an int8 export's calibration computes with, or <see langword="null"/> for the defaults.</param>
     /// <returns>The exit code.</returns>
     /// <exception cref="UsageException">An option is missing or the checkpoint cannot be used.</exception>
-    public static int Run(ParsedCommand command, TextWriter output)
+    public static int Run(ParsedCommand command, TextWriter output, int? threads = null)
     {
         var checkpoint = command.Get("checkpoint")
                          ?? throw new UsageException("mtlhost export: --checkpoint DIR is required: the checkpoint folder of a training run (<run>/checkpoint).");
@@ -26,7 +27,7 @@ public static class ExportCommand
         var quantize = command.Get("quantize");
         if (command.Get("format") == "onnx")
         {
-            return OnnxExport.Run(checkpoint, outDirectory, quantize ?? "none", command.Get("plugins"), command.Has("json"), output);
+            return OnnxExport.Run(checkpoint, outDirectory, quantize ?? "none", command.Get("plugins"), command.Has("json"), output, threads);
         }
         if (command.Get("plugins") is not null)
         {

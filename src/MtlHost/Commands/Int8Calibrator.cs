@@ -21,7 +21,7 @@ public static class Int8Calibrator
     /// the ones the export is judged on. Texts of tasks the export leaves out are skipped.
     /// </param>
     /// <param name="alpha">SmoothQuant's migration strength (<see cref="Int8Calibration.Alpha"/>).</param>
-    /// <param name="threads">ONNX Runtime intra-op threads.</param>
+    /// <param name="threads">ONNX Runtime intra-op threads (0: its default, one per core).</param>
     /// <returns>The calibration.</returns>
     /// <exception cref="ArgumentException">No text belongs to an exported task.</exception>
     public static Int8Calibration Measure(string checkpoint, IReadOnlyList<(string TaskId, PredictionInput Input)> texts,
@@ -36,25 +36,29 @@ public static class Int8Calibrator
             var maxima = new Dictionary<string, float[]>(StringComparer.Ordinal);
             var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
             var measured = 0;
-            var usable = texts.Where(t => tasks.ContainsKey(t.TaskId) && !string.IsNullOrWhiteSpace(t.Input.Text));
+            var usable = texts.Where(t => tasks.ContainsKey(t.TaskId) && !string.IsNullOrWhiteSpace(t.Input.Text)).ToList();
+            // A branch's layers see their own tasks' texts only when predicting, so only those measure them; a branch none
+            // of whose tasks has a calibration text (a quarantined task's, say) is measured on every text rather than not at all.
+            var covered = usable.Select(t => tasks[t.TaskId].Branch).OfType<string>().ToHashSet(StringComparer.Ordinal);
             // A batch holds one task's texts, encoded as that task encodes them; the probe leaves the padding out.
-            foreach (var batch in usable.Chunk(BatchSize).SelectMany(chunk => chunk.GroupBy(t => t.TaskId, StringComparer.Ordinal)))
+            foreach (var batch in usable.GroupBy(t => t.TaskId, StringComparer.Ordinal).SelectMany(task => task.Chunk(BatchSize).Select(chunk => (Task: tasks[task.Key], Texts: chunk))))
             {
-                var runs = predictor.Run(predictor.Encode(batch.Select(t => t.Input).ToList(), [tasks[batch.Key]]), outputs);
-                foreach (var output in outputs)
+                var wanted = outputs.Where(o => o.Branch is null || o.Branch == batch.Task.Branch || !covered.Contains(o.Branch)).ToList();
+                // A pair task's text without its pair has no row.
+                var rows = predictor.Encode(batch.Texts.Select(t => t.Input).ToList(), [batch.Task]);
+                if (rows.Rows.Count == 0)
                 {
-                    var (correlation, site, branch) = OnnxCheckpointExporter.ReadProbeOutput(output);
-                    // A branch's layers see their own tasks' texts only, when predicting.
-                    if (branch is not null && branch != tasks[batch.Key].Branch)
+                    continue;
+                }
+                var runs = predictor.Run(rows, wanted.Select(o => o.Name));
+                foreach (var output in wanted)
+                {
+                    var values = runs[output.Name].Values;
+                    if (output.IsCorrelation)
                     {
-                        continue;
-                    }
-                    var values = runs[output].Values;
-                    if (correlation)
-                    {
-                        if (!sums.TryGetValue(site, out var sum))
+                        if (!sums.TryGetValue(output.Site, out var sum))
                         {
-                            sums[site] = sum = new double[values.Length];
+                            sums[output.Site] = sum = new double[values.Length];
                         }
                         for (var i = 0; i < values.Length; i++)
                         {
@@ -63,9 +67,9 @@ public static class Int8Calibrator
                     }
                     else
                     {
-                        if (!maxima.TryGetValue(site, out var channels))
+                        if (!maxima.TryGetValue(output.Site, out var channels))
                         {
-                            maxima[site] = channels = new float[values.Length];
+                            maxima[output.Site] = channels = new float[values.Length];
                         }
                         for (var c = 0; c < values.Length; c++)
                         {
@@ -73,7 +77,7 @@ public static class Int8Calibrator
                         }
                     }
                 }
-                measured += batch.Count();
+                measured += rows.Rows.Count;
             }
             if (measured == 0)
             {

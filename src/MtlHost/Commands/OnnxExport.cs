@@ -21,9 +21,12 @@ public static class OnnxExport
     /// </param>
     /// <param name="json">Whether to print one JSON object.</param>
     /// <param name="output">Where the summary goes.</param>
+    /// <param name="threads">
+    /// Threads of the calibration (ONNX Runtime's intra-op threads) and of GPTQ (torch's), or <see langword="null"/> for their defaults.
+    /// </param>
     /// <returns>The exit code.</returns>
     /// <exception cref="UsageException">The checkpoint cannot be exported.</exception>
-    public static int Run(string checkpoint, string outDirectory, string quantization, string? plugins, bool json, TextWriter output)
+    public static int Run(string checkpoint, string outDirectory, string quantization, string? plugins, bool json, TextWriter output, int? threads = null)
     {
         if (plugins is not null && quantization != "int8")
         {
@@ -38,7 +41,12 @@ public static class OnnxExport
             {
                 var texts = CalibrationTexts.Read(checkpoint, plugins);
                 calibrationTexts = texts.Count;
-                calibration = Int8Calibrator.Measure(checkpoint, texts);
+                if (threads is { } count)
+                {
+                    // GPTQ's linear algebra runs in torch.
+                    TorchSharp.torch.set_num_threads(count);
+                }
+                calibration = Int8Calibrator.Measure(checkpoint, texts, threads: threads ?? 0);
             }
             result = OnnxCheckpointExporter.Export(checkpoint, outDirectory, quantization, calibration);
         }

@@ -15,7 +15,8 @@ namespace MtlHost.Core.Export.Onnx;
 /// (<see cref="Int8Weights"/>) and activations quantized per token (asymmetric uint8), in standard ONNX operators only;
 /// embeddings, LayerNorm, softmax, GELU, attention scores, adapters and heads stay fp32. With an <see cref="Int8Calibration"/>
 /// each of those inputs is first smoothed (SmoothQuant): divided per channel by s, the weights reading it multiplied by s,
-/// the division folded into value's weights for the attention output's input and a Mul elsewhere.
+/// the division folded into value's weights for the attention output's input and a Mul elsewhere; with its input
+/// correlations too, the int8 weights are rounded by GPTQ (<see cref="GptqRounding"/>) on the smoothed inputs' correlation.
 /// </remarks>
 internal sealed class BertOnnxGraph
 {
@@ -30,27 +31,28 @@ internal sealed class BertOnnxGraph
 
     private readonly OnnxGraphBuilder _graph;
     private readonly BertConfig _config;
-    private readonly Int8Calibration? _smoothing;
-    private readonly List<string> _probes = [];
+    private readonly Int8Calibration? _calibration;
+    private readonly List<CalibrationProbeOutput> _probes = [];
     private string? _tokenMask;
-    private string? _probeBranch;
     private readonly Dictionary<string, (sbyte[] Values, float[] Scales)> _quantized = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, float[]> _smoothedCorrelations = new(StringComparer.Ordinal);
 
     /// <summary>Starts the encoder's part of a graph and declares the three inputs.</summary>
     /// <param name="graph">The graph to build.</param>
     /// <param name="config">The encoder's structure.</param>
     /// <param name="quantize">Whether the layers' weight matrix multiplications are int8.</param>
-    /// <param name="smoothing">
-    /// Activation maxima and α to smooth each quantized matrix multiplication's input with (SmoothQuant), or <see langword="null"/>.
-    /// Smoothing leaves the function unchanged; only its int8 rounding differs.
+    /// <param name="calibration">
+    /// What calibration measured, or <see langword="null"/>: activation maxima and α to smooth each quantized matrix
+    /// multiplication's input with (SmoothQuant), and its input correlations, if measured, to round the int8 weights with
+    /// (GPTQ). Smoothing leaves the function unchanged; only its int8 rounding differs.
     /// </param>
-    /// <param name="probe">Whether to add an output of per-channel max |x| at every input the smoothing needs (the calibration probe).</param>
-    public BertOnnxGraph(OnnxGraphBuilder graph, BertConfig config, bool quantize, Int8Calibration? smoothing = null, bool probe = false)
+    /// <param name="probe">Whether to add the calibration probe's outputs (<see cref="ProbeOutputs"/>) at every quantized input.</param>
+    public BertOnnxGraph(OnnxGraphBuilder graph, BertConfig config, bool quantize, Int8Calibration? calibration = null, bool probe = false)
     {
         _graph = graph;
         _config = config;
         Quantize = quantize;
-        _smoothing = smoothing;
+        _calibration = calibration;
         Probe = probe;
         foreach (var input in new[] { InputIds, AttentionMask, TokenTypeIds })
         {
@@ -61,8 +63,8 @@ internal sealed class BertOnnxGraph
     /// <summary>Whether the graph has the calibration probe's outputs.</summary>
     public bool Probe { get; }
 
-    /// <summary>The calibration probe's output names (<see cref="OnnxCheckpointExporter.CalibrationOutputPrefix"/> + site), when <see cref="Probe"/>.</summary>
-    public IReadOnlyList<string> ProbeOutputs => _probes;
+    /// <summary>The calibration probe's outputs, max |x| and Σ x xᵀ of every quantized input, when <see cref="Probe"/>.</summary>
+    public IReadOnlyList<CalibrationProbeOutput> ProbeOutputs => _probes;
 
     /// <summary>Whether the layers' weight matrix multiplications are int8.</summary>
     public bool Quantize { get; }
@@ -97,14 +99,17 @@ internal sealed class BertOnnxGraph
     /// <param name="weights">The file holding the layer's weights.</param>
     /// <param name="prefix">The layer's name prefix there (<c>encoder.layer.3.</c>, or <c>layer.3.</c> in a top-layers branch).</param>
     /// <param name="adapters">An adapters branch and its layer prefix (<c>layer.3.</c>), or <see langword="null"/>.</param>
+    /// <param name="branch">
+    /// The encoder branch whose tasks' texts run through the layer when predicting (a top-layers or adapters branch), or
+    /// <see langword="null"/> for a shared layer: the calibration probe's outputs say whose texts to measure them on.
+    /// </param>
     /// <returns>Its output, [batch, tokens, hidden].</returns>
-    public string Layer(string hidden, string mask, WeightSet weights, string prefix, (WeightSet Weights, string Prefix)? adapters = null)
+    public string Layer(string hidden, string mask, WeightSet weights, string prefix, (WeightSet Weights, string Prefix)? adapters = null,
+        string? branch = null)
     {
-        // An adapters branch runs the shared encoder's weights on its own tasks' activations: its probes say whose.
-        _probeBranch = adapters?.Weights.Source;
         var outputSite = prefix + "attention.output.dense";
         var contextFactors = Factors(weights, outputSite, outputSite);
-        var context = SelfAttention(hidden, mask, weights, prefix + "attention.self.", outputSite, contextFactors);
+        var context = SelfAttention(hidden, mask, weights, prefix + "attention.self.", outputSite, contextFactors, branch);
         var projected = Linear(context, weights, outputSite, quantizable: true, inputFactors: contextFactors, inputSite: outputSite);
         if (adapters is { } a)
         {
@@ -112,8 +117,8 @@ internal sealed class BertOnnxGraph
         }
         var attended = LayerNorm(_graph.Node("Add", [projected, hidden]), weights, prefix + "attention.output.LayerNorm");
 
-        var widened = Gelu(SmoothedLinear(attended, weights, prefix + "intermediate.dense"));
-        var output = SmoothedLinear(widened, weights, prefix + "output.dense");
+        var widened = Gelu(SmoothedLinear(attended, weights, prefix + "intermediate.dense", branch));
+        var output = SmoothedLinear(widened, weights, prefix + "output.dense", branch);
         if (adapters is { } b)
         {
             output = Adapter(output, b.Weights, b.Prefix + "output.");
@@ -136,10 +141,11 @@ internal sealed class BertOnnxGraph
         var (w, shape) = weights.Get(prefix + ".weight", 2);
         var (bias, _) = weights.Get(prefix + ".bias", 1);
         int rows = (int)shape[0], columns = (int)shape[1];
-        if (inputFactors is not null || outputDivisors is not null)
+        if (outputDivisors is not null)
         {
-            (w, bias) = (Rescale(w, rows, columns, inputFactors, outputDivisors), outputDivisors is null ? bias : bias.Select((v, r) => v / outputDivisors[r]).ToArray());
+            bias = bias.Select((v, r) => v / outputDivisors[r]).ToArray();
         }
+        float[] Scaled() => inputFactors is null && outputDivisors is null ? w : Rescale(w, rows, columns, inputFactors, outputDivisors);
         var name = InitializerName(weights, prefix);
         if (Quantize && quantizable)
         {
@@ -147,49 +153,43 @@ internal sealed class BertOnnxGraph
             if (!_quantized.TryGetValue(name, out var quantized))
             {
                 var correlation = Correlation(weights, inputSite, inputFactors);
-                _quantized[name] = quantized = correlation is null ? Int8Weights.Quantize(w, rows, columns) : GptqRounding.Quantize(w, rows, columns, correlation);
+                _quantized[name] = quantized = correlation is null
+                    ? Int8Weights.Quantize(Scaled(), rows, columns)
+                    : GptqRounding.Quantize(Scaled(), rows, columns, correlation);
             }
             return QuantizedLinear(x, quantized, bias, name, rows, columns);
         }
-        var product = _graph.Node("MatMul", [x, _graph.Floats(name + ".weight_t", Transpose(w, rows, columns), columns, rows)]);
+        var product = _graph.Node("MatMul", [x, _graph.Floats(name + ".weight_t", Transpose(Scaled(), rows, columns), columns, rows)]);
         return _graph.Node("Add", [product, _graph.Floats(name + ".bias", bias, rows)]);
     }
 
     // A quantizable Linear whose input nothing upstream can absorb the smoothing of: probed, divided by its factors (a Mul),
     // its weights multiplied by them.
-    private string SmoothedLinear(string x, WeightSet weights, string site)
+    private string SmoothedLinear(string x, WeightSet weights, string site, string? branch)
     {
-        AddProbe(x, weights, site);
+        AddProbe(x, weights, site, branch);
         var factors = Factors(weights, site, site);
         return Linear(Divide(x, factors, weights, site), weights, site, quantizable: true, inputFactors: factors, inputSite: site);
     }
 
-    // Σ x xᵀ of a site's input as the weights see it, x / s, so (x / s)(x / s)ᵀ: null when not calibrated for GPTQ.
+    // Σ (x / s)(x / s)ᵀ of a site's input, as the weights read it: null when not calibrated for GPTQ. Query, key and value
+    // read one site: scaled once.
     private float[]? Correlation(WeightSet weights, string? site, float[]? factors)
     {
-        if (site is null || _smoothing?.InputCorrelations is not { } correlations)
+        if (site is null || _calibration?.InputCorrelations is not { } correlations)
         {
             return null;
         }
         var key = InitializerName(weights, site);
+        if (_smoothedCorrelations.TryGetValue(key, out var smoothed))
+        {
+            return smoothed;
+        }
         if (!correlations.TryGetValue(key, out var correlation))
         {
             throw new ArgumentException($"The int8 calibration has no input correlation for '{key}'; measure it with this checkpoint's calibration probe.");
         }
-        if (factors is null)
-        {
-            return correlation;
-        }
-        var channels = factors.Length;
-        var scaled = new float[correlation.Length];
-        for (var i = 0; i < channels; i++)
-        {
-            for (var j = 0; j < channels; j++)
-            {
-                scaled[i * channels + j] = correlation[i * channels + j] / (factors[i] * factors[j]);
-            }
-        }
-        return scaled;
+        return _smoothedCorrelations[key] = factors is null ? correlation : SmoothingFactors.SmoothedCorrelation(correlation, factors);
     }
 
     private static float[] Rescale(float[] w, int rows, int columns, float[]? inputFactors, float[]? outputDivisors)
@@ -208,16 +208,16 @@ internal sealed class BertOnnxGraph
     // The smoothing factors of an input site read by the given linears, or null when not smoothing.
     private float[]? Factors(WeightSet weights, string site, params string[] linears)
     {
-        if (_smoothing is null)
+        if (_calibration is null)
         {
             return null;
         }
         var key = InitializerName(weights, site);
-        if (!_smoothing.ActivationMaxima.TryGetValue(key, out var maxima))
+        if (!_calibration.ActivationMaxima.TryGetValue(key, out var maxima))
         {
             throw new ArgumentException($"The int8 calibration has no activation maxima for '{key}'; measure them with this checkpoint's calibration probe.");
         }
-        return SmoothingFactors.Compute(maxima, linears.Select(l => weights.Get(l + ".weight", 2).Values).ToList(), _smoothing.Alpha);
+        return SmoothingFactors.Compute(maxima, linears.Select(l => weights.Get(l + ".weight", 2).Values).ToList(), _calibration.Alpha);
     }
 
     // x / s as one Mul, for an input whose producer cannot absorb the factors: a LayerNorm whose output also feeds the
@@ -227,7 +227,7 @@ internal sealed class BertOnnxGraph
 
     // The probe's per-channel max |x| and Σ x xᵀ over batch and tokens, padding's rows zeroed so that a batch of texts
     // counts their tokens only.
-    private void AddProbe(string x, WeightSet weights, string site)
+    private void AddProbe(string x, WeightSet weights, string site, string? branch)
     {
         if (!Probe)
         {
@@ -236,16 +236,18 @@ internal sealed class BertOnnxGraph
         _tokenMask ??= _graph.Node("Unsqueeze", [_graph.Node("Cast", [AttentionMask], attributes: NodeAttribute.Int("to", (int)OnnxDataType.Float)),
             _graph.Int64s(scalar: false, -1)]);
         var tokens = _graph.Node("Mul", [x, _tokenMask]);
-        var key = InitializerName(weights, site) + (_probeBranch is null ? "" : OnnxCheckpointExporter.ProbeBranchSeparator + _probeBranch);
-        var maxima = OnnxCheckpointExporter.CalibrationOutputPrefix + key;
+        var key = InitializerName(weights, site);
+        // Every adapters branch probes the shared encoder's sites: the branch in the name keeps the outputs apart.
+        var name = weights.Source == EncoderSource && branch is not null ? $"{key}@{branch}" : key;
+        var maxima = OnnxCheckpointExporter.CalibrationOutputPrefix + name;
         _graph.Node("ReduceMax", [_graph.Node("Abs", [tokens])], maxima, NodeAttribute.Ints("axes", 0, 1), NodeAttribute.Int("keepdims", 0));
         _graph.Output(maxima, OnnxDataType.Float, "channels");
         var rows = _graph.Node("Flatten", [tokens], attributes: NodeAttribute.Int("axis", 2));
-        var correlation = OnnxCheckpointExporter.CorrelationOutputPrefix + key;
+        var correlation = OnnxCheckpointExporter.CorrelationOutputPrefix + name;
         _graph.Node("MatMul", [_graph.Node("Transpose", [rows]), rows], correlation);
         _graph.Output(correlation, OnnxDataType.Float, "channels", "channels");
-        _probes.Add(maxima);
-        _probes.Add(correlation);
+        _probes.Add(new CalibrationProbeOutput(maxima, IsCorrelation: false, key, branch));
+        _probes.Add(new CalibrationProbeOutput(correlation, IsCorrelation: true, key, branch));
     }
 
     // x · Wᵀ + b in int8: each token's activations quantized on their own, asymmetrically (scale (max − min) / 255 over
@@ -289,7 +291,7 @@ internal sealed class BertOnnxGraph
         return sums;
     }
 
-    private string SelfAttention(string hidden, string mask, WeightSet weights, string prefix, string outputSite, float[]? contextFactors)
+    private string SelfAttention(string hidden, string mask, WeightSet weights, string prefix, string outputSite, float[]? contextFactors, string? branch)
     {
         var heads = _config.HeadCount;
         var size = _config.HeadSize;
@@ -299,7 +301,7 @@ internal sealed class BertOnnxGraph
 
         // Query, key and value read the same input: one set of factors over all three weights.
         var inputSite = prefix[..^1];
-        AddProbe(hidden, weights, inputSite);
+        AddProbe(hidden, weights, inputSite, branch);
         var inputFactors = Factors(weights, inputSite, prefix + "query", prefix + "key", prefix + "value");
         var input = Divide(hidden, inputFactors, weights, inputSite);
 
@@ -312,7 +314,7 @@ internal sealed class BertOnnxGraph
         var probabilities = _graph.Node("Softmax", [_graph.Node("Add", [scores, mask])], attributes: NodeAttribute.Int("axis", -1));
         var context = _graph.Node("Transpose", [_graph.Node("MatMul", [probabilities, v])], attributes: NodeAttribute.Ints("perm", 0, 2, 1, 3));
         var merged = _graph.Node("Reshape", [context, _graph.Int64s(scalar: false, 0, 0, _config.HiddenSize)]);
-        AddProbe(merged, weights, outputSite);
+        AddProbe(merged, weights, outputSite, branch);
         return merged;
     }
 

@@ -8,21 +8,21 @@ namespace MtlHost.Core.Export.Onnx;
 /// (<see cref="GptqRounding"/>).
 /// </summary>
 /// <param name="ActivationMaxima">
-/// Per-channel max |x| by site: the probe's output names without <see cref="OnnxCheckpointExporter.CalibrationOutputPrefix"/>.
+/// Per-channel max |x| by site (<see cref="CalibrationProbeOutput.Site"/>; the adapters branches' outputs of one site merged).
 /// </param>
 /// <param name="Alpha">
 /// How much of an outlier channel's range moves into the weights: factor s = max|x|^α / max|w|^(1−α) per input channel.
 /// </param>
 /// <param name="InputCorrelations">
-/// Σ x xᵀ over the calibration tokens by site, row-major [channels, channels] (the probe's outputs without
-/// <see cref="OnnxCheckpointExporter.CorrelationOutputPrefix"/>), for GPTQ's rounding; <see langword="null"/> rounds to nearest.
+/// Σ x xᵀ over the calibration tokens by site, row-major [channels, channels] (<see cref="CalibrationProbeOutput.Site"/>),
+/// for GPTQ's rounding; <see langword="null"/> rounds to nearest.
 /// </param>
 public sealed record Int8Calibration(IReadOnlyDictionary<string, float[]> ActivationMaxima, float Alpha = Int8Calibration.DefaultAlpha,
     IReadOnlyDictionary<string, float[]>? InputCorrelations = null)
 {
     /// <summary>
-    /// The α chosen by measurement on the sample tasks (see docs): with GPTQ rounding the weights absorb more of the
-    /// activations' range than with round-to-nearest, where 0.5 was best.
+    /// The α chosen by measurement on the sample tasks (see docs), with GPTQ rounding, which lets the weights take more of
+    /// the activations' range: rounding to nearest (<see cref="InputCorrelations"/> <see langword="null"/>), 0.5 did better.
     /// </summary>
     public const float DefaultAlpha = 0.65f;
 }

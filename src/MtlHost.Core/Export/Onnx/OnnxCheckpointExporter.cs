@@ -48,50 +48,31 @@ public static class OnnxCheckpointExporter
         return Write(checkpointDirectory, outDirectory, quantization, new BertOnnxGraphOptions(quantization == "int8", calibration, Probe: false)).Result;
     }
 
-    /// <summary>The prefix of the calibration probe's outputs; the rest of an output's name is its site, a key of <see cref="Int8Calibration.ActivationMaxima"/>.</summary>
+    /// <summary>The prefix of the calibration probe's max |x| outputs (<see cref="CalibrationProbeOutput"/>).</summary>
     public const string CalibrationOutputPrefix = "calibration/";
 
-    /// <summary>The prefix of the calibration probe's Σ x xᵀ outputs; the rest of an output's name is its site, a key of <see cref="Int8Calibration.InputCorrelations"/>.</summary>
+    /// <summary>The prefix of the calibration probe's Σ x xᵀ outputs (<see cref="CalibrationProbeOutput"/>).</summary>
     public const string CorrelationOutputPrefix = "calibration-correlation/";
 
-    /// <summary>Ends a probe output's name, before the branch's name, when an adapters branch runs the shared encoder's weights.</summary>
-    public const string ProbeBranchSeparator = "@";
-
-    // A branch's weights are named after it in the graph ("branch spam/layer.4.…"), as are an adapters branch's probes.
+    // A branch's weights are named after it in the graph ("branch spam/layer.4.…").
     private const string BranchSource = "branch ";
-
-    /// <summary>Reads a calibration probe output's name (<see cref="ExportCalibrationProbe"/>).</summary>
-    /// <param name="output">The output's name.</param>
-    /// <returns>
-    /// Whether it is Σ x xᵀ (else max |x|); the site, a key of <see cref="Int8Calibration"/>'s dictionaries; and the encoder
-    /// branch whose tasks' texts flow through it there, or <see langword="null"/> for every task's.
-    /// </returns>
-    public static (bool Correlation, string Site, string? Branch) ReadProbeOutput(string output)
-    {
-        var correlation = output.StartsWith(CorrelationOutputPrefix, StringComparison.Ordinal);
-        var key = output[(correlation ? CorrelationOutputPrefix : CalibrationOutputPrefix).Length..];
-        var separator = key.LastIndexOf(ProbeBranchSeparator, StringComparison.Ordinal);
-        var (site, source) = separator >= 0 ? (key[..separator], key[(separator + 1)..]) : (key, key.Split('/')[0]);
-        return (correlation, site, source.StartsWith(BranchSource, StringComparison.Ordinal) ? source[BranchSource.Length..] : null);
-    }
 
     /// <summary>
     /// Exports the fp32 model with two more outputs per input of the encoder's quantizable matrix multiplications: that
     /// input's max |x| per channel over the run's tokens, [channels], and Σ x xᵀ over them, [channels, channels]; padding
     /// counts in neither. Run it over batches of training texts, and take the channel-wise maximum and the sum over the runs
-    /// of each site (<see cref="ReadProbeOutput"/>), counting a branch's outputs for its own tasks' texts only, for
-    /// <see cref="Int8Calibration"/>.
+    /// of each site, counting a branch's outputs for its own tasks' texts only, for <see cref="Int8Calibration"/>.
     /// </summary>
     /// <param name="checkpointDirectory">The checkpoint folder.</param>
     /// <param name="outDirectory">The folder for the probe (an fp32 export with the extra outputs).</param>
-    /// <returns>What was written, and the probe's output names.</returns>
+    /// <returns>What was written, and the probe's outputs.</returns>
     /// <exception cref="CheckpointException">The checkpoint is missing, incomplete or damaged, or has no task that can be exported.</exception>
-    public static (OnnxExportResult Export, IReadOnlyList<string> ProbeOutputs) ExportCalibrationProbe(string checkpointDirectory, string outDirectory)
+    public static (OnnxExportResult Export, IReadOnlyList<CalibrationProbeOutput> ProbeOutputs) ExportCalibrationProbe(string checkpointDirectory, string outDirectory)
         => Write(checkpointDirectory, outDirectory, "none", new BertOnnxGraphOptions(Quantize: false, Smoothing: null, Probe: true));
 
     private sealed record BertOnnxGraphOptions(bool Quantize, Int8Calibration? Smoothing, bool Probe);
 
-    private static (OnnxExportResult Result, IReadOnlyList<string> Probes) Write(string checkpointDirectory, string outDirectory, string quantization,
+    private static (OnnxExportResult Result, IReadOnlyList<CalibrationProbeOutput> Probes) Write(string checkpointDirectory, string outDirectory, string quantization,
         BertOnnxGraphOptions options)
     {
         var source = Path.GetFullPath(checkpointDirectory);
@@ -135,7 +116,7 @@ public static class OnnxCheckpointExporter
                 hidden = Trunk(own[0]);
                 foreach (var i in own)
                 {
-                    hidden = bert.Layer(hidden, mask, weights, $"layer.{i}.");
+                    hidden = bert.Layer(hidden, mask, weights, $"layer.{i}.", branch: name);
                 }
             }
             else
@@ -143,7 +124,7 @@ public static class OnnxCheckpointExporter
                 hidden = embedded;
                 for (var i = 0; i < config.LayerCount; i++)
                 {
-                    hidden = bert.Layer(hidden, mask, encoder, $"encoder.layer.{i}.", (weights, $"layer.{i}."));
+                    hidden = bert.Layer(hidden, mask, encoder, $"encoder.layer.{i}.", (weights, $"layer.{i}."), name);
                 }
             }
             branchOutputs[name] = hidden;

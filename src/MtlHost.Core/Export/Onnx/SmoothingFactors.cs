@@ -40,4 +40,26 @@ internal static class SmoothingFactors
         }
         return factors;
     }
+
+    /// <summary>Σ (x / s)(x / s)ᵀ from Σ x xᵀ: the correlation of the smoothed input that the smoothed weights read, for GPTQ.</summary>
+    /// <param name="correlation">Σ x xᵀ, row-major [channels, channels].</param>
+    /// <param name="factors">The input's factors s, one per channel.</param>
+    /// <returns>Entry (i, j) divided by s_i · s_j.</returns>
+    public static float[] SmoothedCorrelation(float[] correlation, float[] factors)
+    {
+        var channels = factors.Length;
+        if (correlation.Length != channels * channels)
+        {
+            throw new ArgumentException($"A correlation of {correlation.Length} values is not [{channels}, {channels}].", nameof(correlation));
+        }
+        var smoothed = new float[correlation.Length];
+        for (var i = 0; i < channels; i++)
+        {
+            for (var j = 0; j < channels; j++)
+            {
+                smoothed[i * channels + j] = (float)(correlation[i * channels + j] / ((double)factors[i] * factors[j]));
+            }
+        }
+        return smoothed;
+    }
 }
