@@ -1,6 +1,7 @@
 using MtlHost.Core.Export.Onnx;
 using MtlHost.Core.Inference;
 using MtlHost.Inference.Onnx;
+using MtlHost.Predictions;
 
 namespace MtlHost.Commands;
 
@@ -36,7 +37,9 @@ public static class Int8Calibrator
             var maxima = new Dictionary<string, float[]>(StringComparer.Ordinal);
             var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
             var measured = 0;
-            var usable = texts.Where(t => tasks.ContainsKey(t.TaskId) && !string.IsNullOrWhiteSpace(t.Input.Text)).ToList();
+            // A pair task's text without its pair has no row to measure.
+            var usable = texts.Where(t => tasks.TryGetValue(t.TaskId, out var task) && !string.IsNullOrWhiteSpace(t.Input.Text)
+                                          && (task.Kind != TaskKindNames.PairClassification || !string.IsNullOrWhiteSpace(t.Input.Pair))).ToList();
             // A branch's layers see their own tasks' texts only when predicting, so only those measure them; a branch none
             // of whose tasks has a calibration text (a quarantined task's, say) is measured on every text rather than not at all.
             var covered = usable.Select(t => tasks[t.TaskId].Branch).OfType<string>().ToHashSet(StringComparer.Ordinal);
@@ -44,12 +47,7 @@ public static class Int8Calibrator
             foreach (var batch in usable.GroupBy(t => t.TaskId, StringComparer.Ordinal).SelectMany(task => task.Chunk(BatchSize).Select(chunk => (Task: tasks[task.Key], Texts: chunk))))
             {
                 var wanted = outputs.Where(o => o.Branch is null || o.Branch == batch.Task.Branch || !covered.Contains(o.Branch)).ToList();
-                // A pair task's text without its pair has no row.
                 var rows = predictor.Encode(batch.Texts.Select(t => t.Input).ToList(), [batch.Task]);
-                if (rows.Rows.Count == 0)
-                {
-                    continue;
-                }
                 var runs = predictor.Run(rows, wanted.Select(o => o.Name));
                 foreach (var output in wanted)
                 {
@@ -81,7 +79,7 @@ public static class Int8Calibrator
             }
             if (measured == 0)
             {
-                throw new ArgumentException($"None of the {texts.Count} calibration texts belongs to a task of the export ({string.Join(", ", tasks.Keys)}).", nameof(texts));
+                throw new ArgumentException($"None of the {texts.Count} calibration texts belongs to a task of the export ({string.Join(", ", tasks.Keys)}) with a text (and a pair, for a pair task).", nameof(texts));
             }
             var correlations = sums.ToDictionary(s => s.Key, s => Array.ConvertAll(s.Value, v => (float)v), StringComparer.Ordinal);
             return new Int8Calibration(maxima, alpha, correlations);

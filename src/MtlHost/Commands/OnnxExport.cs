@@ -22,7 +22,8 @@ public static class OnnxExport
     /// <param name="json">Whether to print one JSON object.</param>
     /// <param name="output">Where the summary goes.</param>
     /// <param name="threads">
-    /// Threads of the calibration (ONNX Runtime's intra-op threads) and of GPTQ (torch's), or <see langword="null"/> for their defaults.
+    /// Threads of the calibration (ONNX Runtime's intra-op threads; without it, one) and of GPTQ (torch's; without it, torch's default),
+    /// or <see langword="null"/>.
     /// </param>
     /// <returns>The exit code.</returns>
     /// <exception cref="UsageException">The checkpoint cannot be exported.</exception>
@@ -46,7 +47,7 @@ public static class OnnxExport
                     // GPTQ's linear algebra runs in torch.
                     TorchSharp.torch.set_num_threads(count);
                 }
-                calibration = Int8Calibrator.Measure(checkpoint, texts, threads: threads ?? 0);
+                calibration = Int8Calibrator.Measure(checkpoint, texts, threads: threads ?? 1);
             }
             result = OnnxCheckpointExporter.Export(checkpoint, outDirectory, quantization, calibration);
         }

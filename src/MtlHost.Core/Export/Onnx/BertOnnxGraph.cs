@@ -35,7 +35,7 @@ internal sealed class BertOnnxGraph
     private readonly List<CalibrationProbeOutput> _probes = [];
     private string? _tokenMask;
     private readonly Dictionary<string, (sbyte[] Values, float[] Scales)> _quantized = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, float[]> _smoothedCorrelations = new(StringComparer.Ordinal);
+    private (string Site, float[] Correlation)? _lastSmoothedCorrelation;
 
     /// <summary>Starts the encoder's part of a graph and declares the three inputs.</summary>
     /// <param name="graph">The graph to build.</param>
@@ -173,7 +173,7 @@ internal sealed class BertOnnxGraph
     }
 
     // Σ (x / s)(x / s)ᵀ of a site's input, as the weights read it: null when not calibrated for GPTQ. Query, key and value
-    // read one site: scaled once.
+    // read one site one after the other: scaled once.
     private float[]? Correlation(WeightSet weights, string? site, float[]? factors)
     {
         if (site is null || _calibration?.InputCorrelations is not { } correlations)
@@ -181,15 +181,17 @@ internal sealed class BertOnnxGraph
             return null;
         }
         var key = InitializerName(weights, site);
-        if (_smoothedCorrelations.TryGetValue(key, out var smoothed))
+        if (_lastSmoothedCorrelation is { } last && last.Site == key)
         {
-            return smoothed;
+            return last.Correlation;
         }
         if (!correlations.TryGetValue(key, out var correlation))
         {
             throw new ArgumentException($"The int8 calibration has no input correlation for '{key}'; measure it with this checkpoint's calibration probe.");
         }
-        return _smoothedCorrelations[key] = factors is null ? correlation : SmoothingFactors.SmoothedCorrelation(correlation, factors);
+        var smoothed = factors is null ? correlation : SmoothingFactors.SmoothedCorrelation(correlation, factors);
+        _lastSmoothedCorrelation = (key, smoothed);
+        return smoothed;
     }
 
     private static float[] Rescale(float[] w, int rows, int columns, float[]? inputFactors, float[]? outputDivisors)
