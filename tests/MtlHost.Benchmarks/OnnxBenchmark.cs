@@ -90,8 +90,8 @@ public static class OnnxBenchmark
         {
             return [];
         }
-        var manifest = MtlHost.Core.Checkpoints.CheckpointReader.ReadManifest(checkpoint);
-        var texts = manifest.Tasks.SelectMany(t => ValidationQuality.Read(plugins, t.Id, perTask, "train").Select(e => (t.Id, new PredictionInput(e.Text)))).ToList();
+        // The texts `export --plugins` calibrates on: each training task's first training examples, as its plugin reads them.
+        var texts = CalibrationTexts.Read(checkpoint, plugins, perTask);
         var clock = Stopwatch.StartNew();
         var calibration = Int8Calibrator.Measure(checkpoint, texts, threads: threads);
         Console.WriteLine($"calibration: {texts.Count} training texts ({perTask} per task at most) in {clock.Elapsed.TotalSeconds:F1} s");
