@@ -178,7 +178,7 @@ public static class OnnxBenchmark
                               (words.Count > 0 ? $"  (words: int8=fp32 {100.0 * words.Count(w => w.First.Label == w.Second.Label) / words.Count:F2}% of {words.Count})" : "") +
                               (task.Kind == "MultiLabelClassification" && decisions > 0
                                   ? $"  (label decisions: int8=fp32 {100.0 * (decisions - decisionsDiffering) / decisions:F2}% of {decisions})" : "") +
-                              (task.Kind is TaskKindNames.SequenceClassification or TaskKindNames.MultiLabelClassification
+                              (HasNearTies(task.Kind)
                                   ? $"  (near ties: {ties.Count} examples; int8=fp32 on the others {100.0 * apart.Count(p => ValidationQuality.Agree(p.First, p.Second)) / Math.Max(1, apart.Count):F2}%)"
                                   : ""));
         }
@@ -191,11 +191,14 @@ public static class OnnxBenchmark
     // 0.03 at the median example.
     private const float NearTie = 0.01f;
 
+    // A text classification task's, single- or multi-label: one decision from logits per text.
+    private static bool HasNearTies(string kind) => kind is TaskKindNames.SequenceClassification or TaskKindNames.MultiLabelClassification;
+
     // Indices of the examples of a text classification task (single- or multi-label) whose fp32 decision is a near tie.
     private static HashSet<int> NearTies(OnnxMultiTaskPredictor fp32, OnnxTaskOutput task, IReadOnlyList<ValidationQuality.Example> examples)
     {
         var ties = new HashSet<int>();
-        if (task.Kind is not (TaskKindNames.SequenceClassification or TaskKindNames.MultiLabelClassification))
+        if (!HasNearTies(task.Kind))
         {
             return ties;
         }

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using MtlHost.Abstractions;
 using MtlHost.Cli;
 using MtlHost.Core.Checkpoints;
 using MtlHost.Core.Export.Onnx;
 using MtlHost.Formats;
+using MtlHost.Hosting;
 
 namespace MtlHost.Commands;
 
@@ -42,11 +44,8 @@ public static class OnnxExport
             {
                 var texts = CalibrationTexts.Read(checkpoint, plugins);
                 calibrationTexts = texts.Count;
-                if (threads is { } count)
-                {
-                    // GPTQ's linear algebra runs in torch.
-                    TorchSharp.torch.set_num_threads(count);
-                }
+                // GPTQ's linear algebra runs in torch.
+                TorchThreads.Apply(threads, NullLogger.Instance);
                 calibration = Int8Calibrator.Measure(checkpoint, texts, threads: threads ?? 1);
             }
             result = OnnxCheckpointExporter.Export(checkpoint, outDirectory, quantization, calibration);

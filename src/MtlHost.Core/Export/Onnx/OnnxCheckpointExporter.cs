@@ -68,9 +68,9 @@ public static class OnnxCheckpointExporter
     /// <returns>What was written, and the probe's outputs.</returns>
     /// <exception cref="CheckpointException">The checkpoint is missing, incomplete or damaged, or has no task that can be exported.</exception>
     public static (OnnxExportResult Export, IReadOnlyList<CalibrationProbeOutput> ProbeOutputs) ExportCalibrationProbe(string checkpointDirectory, string outDirectory)
-        => Write(checkpointDirectory, outDirectory, "none", new BertOnnxGraphOptions(Quantize: false, Smoothing: null, Probe: true));
+        => Write(checkpointDirectory, outDirectory, "none", new BertOnnxGraphOptions(Quantize: false, Calibration: null, Probe: true));
 
-    private sealed record BertOnnxGraphOptions(bool Quantize, Int8Calibration? Smoothing, bool Probe);
+    private sealed record BertOnnxGraphOptions(bool Quantize, Int8Calibration? Calibration, bool Probe);
 
     private static (OnnxExportResult Result, IReadOnlyList<CalibrationProbeOutput> Probes) Write(string checkpointDirectory, string outDirectory, string quantization,
         BertOnnxGraphOptions options)
@@ -84,7 +84,7 @@ public static class OnnxCheckpointExporter
             StringComparer.Ordinal);
 
         var graph = new OnnxGraphBuilder();
-        var bert = new BertOnnxGraph(graph, config, options.Quantize, options.Smoothing, options.Probe);
+        var bert = new BertOnnxGraph(graph, config, options.Quantize, options.Calibration, options.Probe);
         var embedded = bert.Embed(encoder);
         var mask = bert.AdditiveMask();
         // The shared layers' outputs, computed once: hard sharing reads the last, a top-layers branch the one below its own layers.
@@ -166,8 +166,8 @@ public static class OnnxCheckpointExporter
             ["mtlhost.step"] = manifest.Step.ToString(CultureInfo.InvariantCulture),
             ["mtlhost.encoder"] = manifest.Encoder.Name,
             ["mtlhost.quantization"] = quantization,
-            ["mtlhost.smoothing"] = options.Smoothing is { } smoothing ? $"SmoothQuant alpha {smoothing.Alpha.ToString(CultureInfo.InvariantCulture)}" : "none",
-            ["mtlhost.rounding"] = options.Quantize ? options.Smoothing?.InputCorrelations is null ? "nearest" : "GPTQ" : "none",
+            ["mtlhost.smoothing"] = options.Calibration is { } smoothing ? $"SmoothQuant alpha {smoothing.Alpha.ToString(CultureInfo.InvariantCulture)}" : "none",
+            ["mtlhost.rounding"] = options.Quantize ? options.Calibration?.InputCorrelations is null ? "nearest" : "GPTQ" : "none",
         });
         using (var vocabulary = MiniLmPackage.OpenVocabulary())
         using (var copy = File.Create(Path.Combine(target, VocabularyFile)))
